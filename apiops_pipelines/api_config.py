@@ -1,0 +1,164 @@
+"""The `apiops.yaml` format: typed models of the keys users write by hand (see DESIGN.md).
+
+Unknown keys are rejected (a typo must not silently disable a gate). Paths stay as written here;
+`catalog.py` resolves them against the repository and checks they exist.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+API_NAME = re.compile(r"[a-z0-9-]+\Z")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*\Z")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_OPERATION = re.compile(r"(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) /\S*\Z")
+
+
+def parse_duration(value: object) -> float:
+    """`30s`, `2m`, `500ms`, `1.5h` or a bare number of seconds, as seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 2m or 500ms")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration; write it like 30s, 2m or 500ms")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ServiceConfig(_Section):
+    command: list[str] | None = Field(default=None, min_length=1)
+    cwd: str = "."
+    env: dict[str, str] = {}
+    health: str = "/health"
+    ready_timeout: Duration = 30.0
+    upstream: str | None = None
+
+    @field_validator("health")
+    @classmethod
+    def _health_is_a_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must be a path on the service starting with '/', like /health")
+        return value
+
+    @field_validator("upstream")
+    @classmethod
+    def _upstream_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, like http://10.0.0.5:8080")
+        return value
+
+    @model_validator(mode="after")
+    def _command_or_upstream(self) -> ServiceConfig:
+        if (self.command is None) == (self.upstream is None):
+            raise ValueError("give either 'command' (we start the service) or 'upstream' (it runs elsewhere)")
+        return self
+
+
+class ContractsConfig(_Section):
+    pacts: str
+    provider_states: str | None = None
+
+    @field_validator("provider_states")
+    @classmethod
+    def _state_url_is_a_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must be a path on the service starting with '/', like /_pact/provider-states")
+        return value
+
+
+class FuzzConfig(_Section):
+    max_examples: int = Field(default=50, ge=1, le=100_000)
+    exclude: list[str] = []
+    headers: dict[str, str] = {}
+
+    @field_validator("exclude")
+    @classmethod
+    def _operations(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _OPERATION.match(value):
+                raise ValueError(f"{value!r} is not an operation; write it like 'POST /admin/shutdown'")
+        return values
+
+
+class SloConfig(_Section):
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+    min_rps: float | None = Field(default=None, ge=0)
+
+
+class LoadConfig(_Section):
+    locustfile: str | None = None
+    users: int = Field(default=10, ge=1, le=10_000)
+    spawn_rate: float | None = Field(default=None, gt=0)
+    duration: Duration = 20.0
+    slo: SloConfig = SloConfig()
+
+
+class CanaryConfig(_Section):
+    steps: list[Percent] = Field(default=[10, 50, 100], min_length=1)
+    interval: Duration = 30.0
+    max_error_rate_increase: float = Field(default=0.01, ge=0, le=1)
+    max_latency_ratio: float = Field(default=1.5, ge=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing_to_100(cls, steps: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(steps, steps[1:])) or steps[-1] != 100:
+            raise ValueError("must increase step by step and end at 100, like [10, 50, 100]")
+        return steps
+
+
+class GovernanceConfig(_Section):
+    ruleset: str | None = None
+    semver: Literal["block", "warn", "allow"] = "block"
+
+
+class ApiConfig(_Section):
+    """One API: the whole `apiops.yaml`."""
+
+    name: str
+    spec: str
+    service: ServiceConfig | None = None
+    contracts: ContractsConfig | None = None
+    fuzz: FuzzConfig = FuzzConfig()
+    load: LoadConfig = LoadConfig()
+    canary: CanaryConfig = CanaryConfig()
+    governance: GovernanceConfig = GovernanceConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _partition_key(cls, value: str) -> str:
+        if not API_NAME.match(value) or len(value) > 63:
+            raise ValueError(
+                f"{value!r} is not a valid API name: use lowercase letters, digits and '-' (at most 63)"
+            )
+        return value
+
+
+ALLOWED_KEYS: dict[str, list[str]] = {
+    "": list(ApiConfig.model_fields),
+    "service": list(ServiceConfig.model_fields),
+    "contracts": list(ContractsConfig.model_fields),
+    "fuzz": list(FuzzConfig.model_fields),
+    "load": list(LoadConfig.model_fields),
+    "load.slo": list(SloConfig.model_fields),
+    "canary": list(CanaryConfig.model_fields),
+    "governance": list(GovernanceConfig.model_fields),
+}

@@ -1,0 +1,29 @@
+"""Operator settings read from the environment, so a deployment needs no code edits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def apiops_home() -> Path:
+    """Where caches, artifacts and (by default) the Dagster instance live: `$APIOPS_HOME` or ~/.apiops."""
+    return Path(os.environ.get("APIOPS_HOME") or "~/.apiops").expanduser().resolve()
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+REPO_ENV = "APIOPS_REPO"
+BRANCH_ENV = "APIOPS_BRANCH"
+DEFAULT_BRANCH = "main"
+SENSOR_INTERVAL_ENV = "APIOPS_SENSOR_INTERVAL"
