@@ -87,14 +87,29 @@ def load_document(
         text = data
     if positions is None and text.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
         except RecursionError:
             raise DocumentError(source, "nesting too deep", fix="flatten the document") from None
+        except _DuplicateKey:
+            pass  # the YAML builder below reports the duplicate with its line and column
         except json.JSONDecodeError as exc:
             if source.endswith(".json"):
                 raise DocumentError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
             # JSON is a subset of YAML; YAML flow style with comments lands here and is parsed below.
+        except ValueError:
+            pass  # an integer with thousands of digits: the YAML builder reports where it is
     return _Builder(source, limits, positions).build(text)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _DuplicateKey
+    return mapping
 
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
@@ -159,6 +174,7 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.result: Any = None
         self.documents = 0
+        self.plain = False  # the scalar being added is plain (unquoted, untagged): only a plain << merges
 
     def fail(self, message: str, mark: Any = None, fix: str | None = None) -> DocumentError:
         line = mark.line + 1 if mark is not None else None
@@ -180,7 +196,9 @@ class _Builder:
     def handle(self, event: Any) -> None:
         kind = type(event)
         if kind is ev.ScalarEvent:
+            self.plain = not event.style and not event.tag
             self.add(self.scalar(event), event.start_mark, event.anchor, 1, 1)
+            self.plain = False
         elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             if len(self.stack) >= self.limits.max_depth:
                 raise self.fail(
@@ -278,7 +296,7 @@ class _Builder:
             if isinstance(value, (dict, list)):
                 raise self.fail("a mapping key must be a plain value", mark)
             key = _key_text(value)
-            frame.explicit = key == "<<" and value == "<<"
+            frame.explicit = key == "<<" and self.plain
             if not frame.explicit and key in container:
                 raise self.fail(f"duplicate key '{key}'", mark, fix="remove one of the two entries")
             frame.key, frame.key_mark = key, (mark.line + 1, mark.column + 1)

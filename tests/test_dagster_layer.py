@@ -1,0 +1,157 @@
+"""The Dagster layer on a real instance: the sensor's requests, api_spec's materialization, definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from gitrepo import TempRepo, api
+
+from apiops_pipelines.assets.api_spec import api_spec
+from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.repository import RepositoryResource
+from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def resources(repo: TempRepo, home: Path) -> dict:
+    return {
+        "repository": RepositoryResource(location=str(repo.path), branch="main", home=str(home)),
+        "artifacts": ArtifactStoreResource(home=str(home)),
+    }
+
+
+def tick(instance, repo: TempRepo, home: Path, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources(repo, home))
+    result = git_commit_sensor(context)
+    for request in result.dynamic_partitions_requests or []:  # what the daemon does with them
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def test_definitions_load() -> None:
+    from apiops_pipelines.definitions import defs
+
+    assert defs.resolve_job_def("release").partitions_def == api_partitions
+    assert defs.resolve_sensor_def("git_commit_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_assets_def("api_spec").partitions_def == api_partitions
+
+
+def test_sensor_adds_partitions_and_requests_runs_with_lineage_tags(instance, repo: TempRepo, home: Path) -> None:
+    sha = repo.commit("estate", {**api("bookstore"), **api("orders")})
+    result = tick(instance, repo, home, None)
+    assert result.cursor == sha
+    assert sorted(instance.get_dynamic_partitions("apis")) == ["bookstore", "orders"]
+    requests = {r.partition_key: r for r in result.run_requests}
+    assert set(requests) == {"bookstore", "orders"}
+    assert requests["orders"].run_key == f"{sha}:orders"
+    tags = requests["orders"].tags
+    assert (tags["apiops/api"], tags["apiops/commit"], tags["apiops/branch"]) == ("orders", sha, "main")
+
+    edit = repo.commit("orders only", {"orders/service/app.py": "V = 1\n"})
+    result = tick(instance, repo, home, result.cursor)
+    assert [(r.partition_key, r.tags["apiops/commit"]) for r in result.run_requests] == [("orders", edit)]
+
+
+def test_sensor_reports_a_deleted_api_as_an_observation(instance, repo: TempRepo, home: Path) -> None:
+    repo.commit("estate", {**api("bookstore"), **api("orders")})
+    cursor = tick(instance, repo, home, None).cursor
+    sha = repo.commit("retire orders", {"orders": None})
+    result = tick(instance, repo, home, cursor)
+    assert result.run_requests == []
+    [observation] = result.asset_events
+    assert observation.partition == "orders"
+    assert observation.metadata["deleted_in_commit"].value == sha
+
+
+def test_sensor_without_a_repository_skips_with_the_fix(instance, home: Path, tmp_path: Path) -> None:
+    context = dg.build_sensor_context(
+        instance=instance, resources={"repository": RepositoryResource(location="", home=str(home))}
+    )
+    result = git_commit_sensor(context)
+    assert not result.run_requests
+    assert "APIOPS_REPO" in str(result.skip_reason)
+
+
+def test_sensor_follows_a_clone_url_through_its_cache(instance, repo: TempRepo, home: Path) -> None:
+    sha = repo.commit("estate", api("bookstore"))
+    context = dg.build_sensor_context(
+        instance=instance,
+        resources={"repository": RepositoryResource(location=f"file://{repo.path}", home=str(home))},
+    )
+    result = git_commit_sensor(context)
+    assert [r.tags["apiops/commit"] for r in result.run_requests] == [sha]
+    assert list((home / "repos").glob("*.git"))
+
+
+def materialize(instance, repo: TempRepo, home: Path, api_name: str, tags: dict[str, str]):
+    instance.add_dynamic_partitions("apis", [api_name])
+    return dg.materialize(
+        [api_spec], partition_key=api_name, instance=instance, resources=resources(repo, home), tags=tags,
+        raise_on_error=False,
+    )  # fmt: skip
+
+
+def test_api_spec_bundles_the_commit_and_records_lineage(instance, repo: TempRepo, home: Path) -> None:
+    files = api("bookstore", "2.1.0")
+    files["bookstore/openapi.yaml"] += "components:\n  schemas:\n    Book: {$ref: 'schemas/book.yaml'}\n"
+    files["bookstore/schemas/book.yaml"] = "type: object\nproperties: {title: {type: string}}\n"
+    sha = repo.commit("bookstore 2.1.0", files)
+    repo.commit("later change must not leak in", {"bookstore/schemas/book.yaml": "type: string\n"})
+
+    result = materialize(instance, repo, home, "bookstore", {"apiops/commit": sha})
+    assert result.success
+    event = instance.get_latest_materialization_event(dg.AssetKey("api_spec"))
+    materialization = event.asset_materialization
+    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    assert metadata["commit"] == sha
+    assert metadata["spec_version"] == "2.1.0"
+    assert metadata["author"] == "Dev Eloper <dev@example.com>"
+    assert metadata["operations"] == 1 and metadata["paths"] == 1
+    stored = Path(metadata["bundled_spec"])
+    assert stored == home / "artifacts" / "bookstore" / sha / "openapi.json"
+    document = json.loads(stored.read_bytes())
+    assert document["components"]["schemas"]["Book"]["properties"]["title"] == {"type": "string"}
+    import hashlib
+
+    digest = hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert metadata["spec_sha256"] == digest
+    assert materialization.tags["dagster/data_version"] == digest
+
+
+def test_api_spec_without_commit_tag_uses_branch_head_and_says_so(instance, repo: TempRepo, home: Path) -> None:
+    sha = repo.commit("estate", api("orders"))
+    assert materialize(instance, repo, home, "orders", {}).success
+    event = instance.get_latest_materialization_event(dg.AssetKey("api_spec"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["commit"].value == sha
+    assert "head of branch 'main'" in metadata["commit_chosen_by"].value
+
+
+def test_api_spec_fails_with_the_config_error_and_stores_nothing(instance, repo: TempRepo, home: Path) -> None:
+    sha = repo.commit("typo", {"orders/apiops.yaml": "name: orders\nspec: openapi.yml\n",
+                               "orders/openapi.yaml": api("orders")["orders/openapi.yaml"]})  # fmt: skip
+    result = materialize(instance, repo, home, "orders", {"apiops/commit": sha})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data)
+    assert "orders/apiops.yaml:2: spec: file 'orders/openapi.yml' does not exist" in message
+    assert not (home / "artifacts" / "orders").exists()
+
+
+def test_api_spec_refuses_a_ref_outside_the_repository(instance, repo: TempRepo, home: Path) -> None:
+    files = api("orders")
+    files["orders/openapi.yaml"] += "components:\n  schemas:\n    X: {$ref: '../../../etc/passwd'}\n"
+    sha = repo.commit("hostile", files)
+    result = materialize(instance, repo, home, "orders", {"apiops/commit": sha})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "points outside the repository" in str(failure.step_failure_data.user_failure_data.description)

@@ -1,0 +1,66 @@
+"""The whole: a real dagster-webserver and dagster-daemon on 127.0.0.1, a commit, a sensor-started run."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import TempRepo, api
+
+from apiops_pipelines.dagster_graphql import DagsterGraphQL
+from apiops_pipelines.demo.dagster_processes import DagsterProcesses
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(what: str, probe, timeout_s: float, logs: Path):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(1)
+    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in logs.glob("*.log"))
+    pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+def finished_run(client: DagsterGraphQL, tags: dict[str, str]):
+    runs = client.runs(tags)
+    return runs[0] if runs and runs[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+
+def test_commit_triggers_a_sensor_run_that_materializes_api_spec(tmp_path: Path) -> None:
+    repo = TempRepo(tmp_path / "estate")
+    first = repo.commit("bookstore", api("bookstore"))
+    home = tmp_path / "home"
+    env = {"APIOPS_REPO": str(repo.path), "APIOPS_HOME": str(home), "APIOPS_SENSOR_INTERVAL": "2"}
+    dagster = DagsterProcesses(home / "dagster", free_port(), env, tmp_path / "logs")
+    dagster.start()
+    try:
+        dagster.wait_ready(180)
+        client = DagsterGraphQL(dagster.url)
+        run = wait_for("the first run", lambda: finished_run(client, {"apiops/api": "bookstore"}), 300, tmp_path / "logs")
+        assert run["status"] == "SUCCESS", run
+        assert run["tags"]["apiops/commit"] == first
+
+        second = repo.commit("bookstore 1.1.0", api("bookstore", "1.1.0"))
+        run = wait_for("the run of the new commit",
+                       lambda: finished_run(client, {"apiops/commit": second}), 300, tmp_path / "logs")  # fmt: skip
+        assert run["status"] == "SUCCESS", run
+        assert run["tags"]["apiops/branch"] == "main"
+        mats = client.materializations("api_spec", "bookstore")
+        newest = next(m for m in mats if m["runId"] == run["runId"])
+        assert newest["metadata"]["commit"] == second
+        assert newest["metadata"]["spec_version"] == "1.1.0"
+        assert Path(newest["metadata"]["bundled_spec"]).is_file()
+    finally:
+        dagster.stop()
+    assert dagster.processes and all(p.poll() is not None for p in dagster.processes)
