@@ -101,7 +101,7 @@ def resolve_path(folder: str, relative: str) -> str | None:
 
 def _key_of(loc: tuple[Any, ...]) -> tuple[str, str]:
     """Pydantic's error location as a dotted key and as a JSON pointer."""
-    parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper()))]
+    parts = [str(p) for p in loc if not (isinstance(p, str) and "[" in p)]  # drop pydantic's `[key]` labels
     key = ".".join(parts).replace(".[", "[")
     return key, "/" + "/".join(parts) if parts else ""
 

@@ -82,7 +82,12 @@ def load_document(
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise DocumentError(source, f"not UTF-8 text (byte {exc.start})", fix="save the file as UTF-8") from None
+            start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # offsets count after a BOM
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line = data.count(b"\n", 0, start) + 1
+            column = len(data[line_start:start].decode("utf-8-sig", "replace")) + 1
+            raise DocumentError(source, f"not UTF-8 text (byte {start})", line=line, column=column,
+                                fix="save the file as UTF-8") from None  # fmt: skip
     else:
         text = data
     if positions is None and text.lstrip()[:1] in ("{", "["):
@@ -142,6 +147,12 @@ def _plain_scalar(value: str) -> Any:
     if _FLOAT.match(value) and any(c.isdigit() for c in value):
         return float(value)
     return value
+
+
+def _strict_bool(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError(value)
+    return value.lower() == "true"
 
 
 def _key_text(key: Any) -> str:
@@ -242,7 +253,7 @@ class _Builder:
         tag, value = event.tag, event.value
         if tag and tag != "!":
             converters = {"str": str, "int": int, "float": float, "null": lambda _v: None,
-                          "bool": lambda v: v.lower() == "true"}  # fmt: skip
+                          "bool": _strict_bool}  # fmt: skip
             name = tag[len(_TAG):] if tag.startswith(_TAG) else None
             if name not in converters:
                 raise self.fail(f"unsupported YAML tag {tag}", event.start_mark, fix="remove the tag")

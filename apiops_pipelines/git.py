@@ -161,6 +161,10 @@ class GitRepo:
             pos = header_end + 1 + size + 1
         return result
 
+    def is_symlink(self, commit: str, path: str) -> bool:
+        out = self.git("ls-tree", "-z", commit, "--", path)
+        return out.startswith(b"120000 ")
+
     def read_file(self, commit: str, path: str, max_bytes: int | None = None) -> bytes | None:
         return self.read_files(commit, [path], max_bytes)[path]
 

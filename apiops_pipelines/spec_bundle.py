@@ -20,6 +20,12 @@ from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, Po
 from apiops_pipelines.spec_sources import FileSource, RefPolicy, SourceError, fetch_remote, is_remote, join_ref
 
 _LITERAL_KEYS = frozenset({"example", "default", "enum", "const", "x-example"})  # data, not references
+# Maps whose keys are names chosen by the author (a `default` response, a property called `enum`), not keywords.
+_NAME_MAPS = frozenset({
+    "properties", "patternProperties", "dependentSchemas", "definitions", "$defs", "responses", "schemas",
+    "parameters", "examples", "requestBodies", "headers", "securitySchemes", "links", "callbacks", "pathItems",
+    "content", "encoding", "paths", "webhooks",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,10 @@ class _Bundler:
                 self.follow(container, key, node, ref, file, src_ptr, out_ptr, stack)
                 continue
             in_examples = "/examples/" in out_ptr
+            parent, _, last = out_ptr.rpartition("/")
+            names = last in _NAME_MAPS and parent.rpartition("/")[2] not in _NAME_MAPS  # not a property "content"
             for child_key, child in node.items():
-                if child_key in _LITERAL_KEYS or (in_examples and child_key == "value"):
+                if not names and (child_key in _LITERAL_KEYS or (in_examples and child_key == "value")):
                     continue
                 if isinstance(child, (dict, list)):
                     token = escape(child_key)
@@ -155,11 +163,36 @@ class _Bundler:
         if not found:
             raise self.error(where, f"'{ref}' does not resolve: no {fragment or '/'} in {target_file}")
         self.placed[(target_file, fragment)] = out_ptr
+        # A copy: the loaded file stays as read, so a later ref to an ancestor of this target inlines the
+        # ancestor as written, not a shared node that (once rewritten) contains the ancestor: a cycle the
+        # walk never left.
+        target = _copy(target)
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         if siblings and isinstance(target, dict):
             target = {**target, **siblings}
         container[key] = target
         stack.append((container, key, target_file, fragment, out_ptr))
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON-like value, iterative (no recursion limit to hit)."""
+    if not isinstance(value, (dict, list)):
+        return value
+    top: Any = {} if isinstance(value, dict) else []
+    pending = [(value, top)]
+    while pending:
+        original, copy = pending.pop()
+        items = original.items() if isinstance(original, dict) else enumerate(original)
+        for key, child in items:
+            if isinstance(child, (dict, list)):
+                child_copy: Any = {} if isinstance(child, dict) else []
+                pending.append((child, child_copy))
+                child = child_copy
+            if isinstance(copy, dict):
+                copy[key] = child
+            else:
+                copy.append(child)
+    return top
 
 
 def bundle_spec(

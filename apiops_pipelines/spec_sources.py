@@ -52,6 +52,8 @@ class GitSource:
         if entry is None or entry.kind != "blob":
             raise SourceError(f"'{path}' does not exist at commit {self.commit[:12]}",
                               fix="commit the file or correct the reference")  # fmt: skip
+        if self.repo.is_symlink(self.commit, path):  # its content is a path, maybe outside the repository
+            raise SourceError(f"'{path}' is a symbolic link", fix="commit the file itself, not a link to it")
         if entry.size is not None and entry.size > self.limits.max_bytes:
             raise SourceError(f"'{path}' is {entry.size:,} bytes, over the limit of {self.limits.max_bytes:,}",
                               fix="split it into smaller files")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -82,14 +83,37 @@ def test_sensor_without_a_repository_skips_with_the_fix(instance, home: Path, tm
 
 
 def test_sensor_follows_a_clone_url_through_its_cache(instance, repo: TempRepo, home: Path) -> None:
+    """A first clone can outlast a tick's 60 s: it goes on in the background and a later tick uses it."""
     sha = repo.commit("estate", api("bookstore"))
-    context = dg.build_sensor_context(
+    context = lambda: dg.build_sensor_context(  # noqa: E731
         instance=instance,
         resources={"repository": RepositoryResource(location=f"file://{repo.path}", home=str(home))},
     )
-    result = git_commit_sensor(context)
+    first = git_commit_sensor(context())
+    assert not first.run_requests and "cloning" in str(first.skip_reason)
+    deadline = time.monotonic() + 60
+    while not list((home / "repos").glob("*.git/HEAD")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        git_commit_sensor(context())
+    result = git_commit_sensor(context())
     assert [r.tags["apiops/commit"] for r in result.run_requests] == [sha]
-    assert list((home / "repos").glob("*.git"))
+    newer = repo.commit("edit", {"bookstore/service/app.py": "V = 1\n"})
+    later = dg.build_sensor_context(
+        instance=instance, cursor=result.cursor,
+        resources={"repository": RepositoryResource(location=f"file://{repo.path}", home=str(home))},
+    )  # fmt: skip
+    assert [r.tags["apiops/commit"] for r in git_commit_sensor(later).run_requests] == [newer]
+
+
+def test_api_spec_reads_a_clone_url_even_before_any_sensor_tick(instance, repo: TempRepo, home: Path) -> None:
+    sha = repo.commit("estate", api("orders"))
+    instance.add_dynamic_partitions("apis", ["orders"])
+    result = dg.materialize(
+        [api_spec], partition_key="orders", instance=instance, tags={"apiops/commit": sha},
+        resources={"repository": RepositoryResource(location=f"file://{repo.path}", home=str(home)),
+                   "artifacts": ArtifactStoreResource(home=str(home))},
+    )  # fmt: skip
+    assert result.success
 
 
 def materialize(instance, repo: TempRepo, home: Path, api_name: str, tags: dict[str, str]):

@@ -6,6 +6,7 @@ from apiops_pipelines.commit_scan import plan_tick
 from apiops_pipelines.estate_index import IndexStore
 from apiops_pipelines.git import GitError
 from apiops_pipelines.jobs.release import release_job
+from apiops_pipelines.repo_source import redact
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import SENSOR_INTERVAL_ENV, env_int
 
@@ -20,7 +21,11 @@ from apiops_pipelines.settings import SENSOR_INTERVAL_ENV, env_int
 def git_commit_sensor(context: dg.SensorEvaluationContext, repository: RepositoryResource) -> dg.SensorResult:
     try:
         watched = repository.watched()
-        watched.refresh()
+        # Dagster gives a tick 60 s: a first clone that takes longer goes on in the background.
+        if not watched.refresh(wait=False, timeout_s=40):
+            message = f"cloning {redact(watched.location)} into the cache; the first tick follows when it is done"
+            context.log.info(message)
+            return dg.SensorResult(skip_reason=message)
         head = watched.head()
         plan = plan_tick(watched.repo, IndexStore(repository.state_folder("index")), context.cursor or None, head)
     except GitError as exc:
