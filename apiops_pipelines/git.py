@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from apiops_pipelines.git_objects import CatFileError, ObjectReader
+
 _ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}  # never wait for a password prompt
 
 
@@ -67,6 +69,7 @@ class GitRepo:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._objects: ObjectReader | None = None
 
     def git(self, *args: str, input: bytes | None = None, timeout: float = 120) -> bytes:
         return run_git(self.path, *args, input=input, timeout=timeout)
@@ -129,18 +132,38 @@ class GitRepo:
         out = self.git(*args)
         return [p.decode(errors="surrogateescape") for p in out.split(b"\0") if p]
 
+    def objects(self) -> ObjectReader:
+        """The repository's long-lived cat-file processes, started on first use, ended by `close()`."""
+        if self._objects is None:
+            self._objects = ObjectReader(self.path)
+        return self._objects
+
+    def close(self) -> None:
+        if self._objects is not None:
+            self._objects.close()
+            self._objects = None
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def entries(self, commit: str, paths: list[str]) -> dict[str, Entry | None]:
         """Kind, object id and size of each path at `commit` (None where the path does not exist)."""
-        if not paths:
-            return {}
-        names = [p for p in paths if "\n" not in p]
-        query = "".join(f"{commit}:{p}\n" for p in names).encode()
-        out = self.git("cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)", input=query)
         result: dict[str, Entry | None] = {p: None for p in paths}
-        for path, line in zip(names, out.decode().splitlines(), strict=True):
-            parts = line.split()
-            if len(parts) == 3 and parts[0] in ("blob", "tree", "commit"):
-                result[path] = Entry(parts[0], parts[1], int(parts[2]) if parts[0] == "blob" else None)
+        names = [p for p in paths if "\n" not in p]
+        if not names:
+            return result
+        try:
+            found = self.objects().describe([f"{commit}:{p}" for p in names])
+        except CatFileError as exc:
+            self.close()
+            raise GitError(f"{exc} in {self.path}") from None
+        for path, item in zip(names, found, strict=True):
+            if item is not None:
+                kind, sha, size = item
+                result[path] = Entry(kind, sha, size if kind == "blob" else None)
         return result
 
     def read_files(self, commit: str, paths: list[str], max_bytes: int | None = None) -> dict[str, bytes | None]:
@@ -152,13 +175,12 @@ class GitRepo:
         result: dict[str, bytes | None] = {p: None for p in paths}
         if not wanted:
             return result
-        out = self.git("cat-file", "--batch", input="".join(f"{found[p].sha}\n" for p in wanted).encode())
-        pos = 0
-        for path in wanted:
-            header_end = out.index(b"\n", pos)
-            size = int(out[pos:header_end].split()[2])
-            result[path] = out[header_end + 1 : header_end + 1 + size]
-            pos = header_end + 1 + size + 1
+        try:
+            contents = self.objects().contents([found[p].sha for p in wanted])
+        except CatFileError as exc:
+            self.close()
+            raise GitError(f"{exc} in {self.path}") from None
+        result.update(zip(wanted, contents, strict=True))
         return result
 
     def is_symlink(self, commit: str, path: str) -> bool:
