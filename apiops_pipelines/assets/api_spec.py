@@ -22,7 +22,8 @@ def api_spec(
     try:
         watched = repository.watched()
         commit, chosen_by = run_commit(context.run.tags, watched)
-        spec = load_api_spec(watched.repo, commit, api, policy=repository.ref_policy())
+        with watched.repo:
+            spec = load_api_spec(watched.repo, commit, api, policy=repository.ref_policy())
     except (ApiSpecError, GitError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     store = artifacts.store()

@@ -27,7 +27,8 @@ def git_commit_sensor(context: dg.SensorEvaluationContext, repository: Repositor
             context.log.info(message)
             return dg.SensorResult(skip_reason=message)
         head = watched.head()
-        plan = plan_tick(watched.repo, IndexStore(repository.state_folder("index")), context.cursor or None, head)
+        with watched.repo:  # ends the tick's cat-file processes
+            plan = plan_tick(watched.repo, IndexStore(repository.state_folder("index")), context.cursor or None, head)
     except GitError as exc:
         context.log.error(str(exc))
         return dg.SensorResult(skip_reason=str(exc))  # the cursor stays: the next tick retries
