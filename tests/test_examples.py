@@ -38,6 +38,8 @@ import httpx
 import pytest
 import yaml
 
+from apiops_pipelines.demo.estate import apply_step, story_steps
+
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +59,7 @@ APIOPS_KEYS: dict[str, set[str]] = {
     "load.slo": {"p95_ms", "error_rate", "min_rps"},
     "canary": {"steps", "interval", "max_error_rate_increase", "max_latency_ratio"},
 }
-STEP_KEYS = {"message", "author", "expect", "delete"}
+STEP_KEYS = {"message", "author", "expect", "delete", "restore"}
 
 # Path parameter values that name nothing, per parameter name.
 MISSING_IDS = {"bookId": "999999", "orderId": "ord_999999"}
@@ -84,23 +86,11 @@ def spec_path(api_dir: Path) -> Path:
 
 
 def apply_story(dest: Path, steps: list[str]) -> Path:
-    """Copy the estate to ``dest`` and replay the given story steps on top of it."""
+    """Copy the estate to ``dest`` and replay the given story steps on top of it, as `apiops story` does."""
     shutil.copytree(ESTATE, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    for step in steps:
-        step_dir = STORY / step
-        meta = load_yaml(step_dir / "step.yaml")
-        for rel in meta.get("delete") or []:
-            target = dest / rel
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-        shutil.copytree(
-            step_dir / "files",
-            dest,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+    by_slug = {step.slug: step for step in story_steps()}
+    for slug in steps:
+        apply_step(dest, by_slug[slug])
     return dest
 
 
@@ -457,7 +447,9 @@ def test_story_steps_are_well_formed() -> None:
         meta = load_yaml(STORY / step / "step.yaml")
         assert set(meta) <= STEP_KEYS and {"message", "author", "expect"} <= set(meta), step
         assert re.fullmatch(r".+ <[^@\s]+@[^>\s]+>", meta["author"]), step
-        assert (STORY / step / "files").is_dir(), step
+        assert (STORY / step / "files").is_dir() or meta.get("restore"), step
+        for rel in meta.get("restore") or []:
+            assert (ESTATE / rel).is_file(), rel
         for rel in meta.get("delete") or []:
             assert not Path(rel).is_absolute() and ".." not in Path(rel).parts, rel
 

@@ -20,6 +20,7 @@ class StoryStep:
     author: str
     expect: str
     delete: tuple[str, ...]
+    restore: tuple[str, ...]  # paths put back as they are in the example estate (a revert)
     files: Path
 
 
@@ -36,7 +37,8 @@ def story_steps() -> list[StoryStep]:
             continue
         meta = load_document((folder / "step.yaml").read_bytes(), str(folder / "step.yaml"))
         steps.append(StoryStep(folder.name, meta["message"], meta.get("author", "Demo <demo@example.com>"),
-                               meta.get("expect", ""), tuple(meta.get("delete") or ()), folder / "files"))  # fmt: skip
+                               meta.get("expect", ""), tuple(meta.get("delete") or ()),
+                               tuple(meta.get("restore") or ()), folder / "files"))  # fmt: skip
     return steps
 
 
@@ -65,13 +67,22 @@ def applied_steps(repo: Path) -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
-def replay_step(repo: Path, step: StoryStep) -> str:
+def apply_step(folder: Path, step: StoryStep) -> None:
+    """Change the files of `folder` as the step says: deletions, restored estate files, new files."""
+    estate = examples_folder() / "estate"
     for relative in step.delete:
-        target = repo / relative
+        target = folder / relative
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
+    for relative in step.restore:
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(estate / relative, folder / relative)
     if step.files.is_dir():
-        shutil.copytree(step.files, repo, dirs_exist_ok=True)
+        shutil.copytree(step.files, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def replay_step(repo: Path, step: StoryStep) -> str:
+    apply_step(repo, step)
     return _commit(repo, f"{step.message}\n\n{STEP_TRAILER}: {step.slug}", step.author)
