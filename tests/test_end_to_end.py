@@ -64,3 +64,39 @@ def test_commit_triggers_a_sensor_run_that_materializes_api_spec(tmp_path: Path)
     finally:
         dagster.stop()
     assert dagster.processes and all(p.poll() is not None for p in dagster.processes)
+
+
+def test_demo_stopped_by_sigterm_stops_its_dagster_processes(tmp_path: Path) -> None:
+    """`kill PID` on a background `apiops demo` used to leave the webserver and daemon running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "apiops_pipelines.cli", "demo", "--port", str(port)],
+        env={**os.environ, "APIOPS_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        lines = []
+        for line in demo.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        else:
+            pytest.fail("the demo did not come up:\n" + "".join(lines))
+        children = [int(p) for p in subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True,
+                                                    text=True).stdout.split()]  # fmt: skip
+        assert len(children) == 2, children  # webserver and daemon
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(60) == 0
+        assert "stopping Dagster" in demo.stdout.read()
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -34,7 +36,15 @@ def wait_for_runs(client: DagsterGraphQL, apis: list[str], timeout_s: float, say
     raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s")
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (a supervisor, `kill PID`) and SIGINT stop Dagster too, even when started in the background,
+    where the shell hands SIGINT over as ignored."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say) -> int:
+    _stop_on_signals()
     paths = demo_paths(home)
     repo, created = create_demo_repo(paths["repo"], reset=reset)
     say(f"{'created' if created else 'reusing'} the demo repository {repo}")
@@ -45,9 +55,11 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
     try:
         say(f"starting the Dagster webserver and daemon (logs in {paths['logs']}) ...")
         dagster.wait_ready()
-        say(f"\nOpen {dagster.url} : Overview > Sensors shows git_commit_sensor, Runs shows one run per API,")
-        say(f"Assets > api_spec shows each API's spec partition with its commit and sha256.")
-        say(f"Replay the story of further commits with:  apiops story --next   (or --all)\n")
+        say(f"\nOpen {dagster.url}")
+        say("  Automation > git_commit_sensor   each tick: the commits it saw and the runs it started")
+        say("  Runs                             one run per API and commit, tagged apiops/api, apiops/commit ...")
+        say("  Catalog > api_spec > Events      each API's spec: commit, author, spec_version, spec_sha256, files")
+        say("Replay the story of further commits with:  apiops story --next   (or --list, --all)\n")
         if once:
             statuses = wait_for_runs(DagsterGraphQL(dagster.url), ["bookstore", "orders"], 600, say)
             return 0 if all(s == "SUCCESS" for s in statuses.values()) else 1
@@ -56,7 +68,7 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
             time.sleep(1)
         say(f"a Dagster process stopped; see {paths['logs']}")
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
         say("stopping Dagster ...")
