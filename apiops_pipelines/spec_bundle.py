@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, Positions, load_document
+from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
+from apiops_pipelines.spec_sourcemap import SourceMap
 from apiops_pipelines.spec_sources import FileSource, RefPolicy, SourceError, fetch_remote, is_remote, join_ref
 
 _LITERAL_KEYS = frozenset({"example", "default", "enum", "const", "x-example"})  # data, not references
@@ -34,6 +35,7 @@ class Bundle:
     data: bytes  # the stored JSON; sha256 is computed over exactly these bytes
     sha256: str
     files: tuple[str, ...]  # every file the spec spans, root first
+    source_map: SourceMap = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
 
 
 def escape(token: str) -> str:
@@ -62,6 +64,15 @@ class _Bundler:
         self.placed: dict[tuple[str, str], str] = {}  # (file, pointer) -> pointer in the bundle
         self.local_refs: list[tuple[str, str, str]] = []  # (ref, file, pointer in file) to check at the end
         self.rewritten: set[int] = set()  # ids of refs already pointing into the bundle
+        self.source_map = SourceMap(root, self._reread, limits)
+
+    def _reread(self, file: str) -> bytes:
+        if is_remote(file) or file not in self.documents:
+            raise OSError(f"{file} is not re-read for positions")
+        try:
+            return self.source.read(file)
+        except SourceError as exc:
+            raise OSError(exc.message) from None
 
     def load(self, path: str, referrer: tuple[str, str] | None = None) -> Any:
         if path not in self.documents:
@@ -79,14 +90,8 @@ class _Bundler:
         if where is None:
             return DocumentError(self.root, message, fix=fix)
         file, pointer = where
-        line = column = None
-        if file in self.documents and not is_remote(file):
-            positions: Positions = {}
-            try:
-                load_document(self.source.read(file), file, self.limits, positions)
-                line, column = positions.get(pointer + "/$ref", positions.get(pointer, (None, None)))
-            except (DocumentError, SourceError):
-                pass
+        positions = self.source_map.positions_of(file)
+        line, column = positions.get(pointer + "/$ref", positions.get(pointer, (None, None)))
         return DocumentError(file, f"$ref at {pointer or '/'}: {message}", line=line, column=column, fix=fix)
 
     def target_of(self, ref: str, file: str, where: tuple[str, str]) -> tuple[str, str]:
@@ -163,6 +168,7 @@ class _Bundler:
         if not found:
             raise self.error(where, f"'{ref}' does not resolve: no {fragment or '/'} in {target_file}")
         self.placed[(target_file, fragment)] = out_ptr
+        self.source_map.record(out_ptr, target_file, fragment)
         # A copy: the loaded file stays as read, so a later ref to an ancestor of this target inlines the
         # ancestor as written, not a shared node that (once rewritten) contains the ancestor: a cycle the
         # walk never left.
@@ -207,4 +213,4 @@ def bundle_spec(
         raise DocumentError(root, "the bundled spec nests too deeply", fix="flatten the schemas") from None
     except ValueError as exc:
         raise DocumentError(root, f"the spec holds a value JSON cannot express ({exc})") from None
-    return Bundle(document, data, hashlib.sha256(data).hexdigest(), tuple(bundler.documents))
+    return Bundle(document, data, hashlib.sha256(data).hexdigest(), tuple(bundler.documents), bundler.source_map)
