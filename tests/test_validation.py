@@ -1,0 +1,127 @@
+"""Spec validation: the official schema of each version, and what a schema cannot express."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.spec_bundle import bundle_spec
+from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.validation import validate_spec
+
+OAS30 = {
+    "openapi": "3.0.3",
+    "info": {"title": "Pets", "version": "1.0.0"},
+    "paths": {
+        "/pets/{petId}": {
+            "parameters": [{"name": "petId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": {
+                "operationId": "getPet",
+                "responses": {
+                    "200": {
+                        "description": "a pet",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"},
+                                                         "example": {"name": "Rex", "tag": None}}},
+                    }
+                },
+            },
+        }
+    },
+    "components": {"schemas": {"Pet": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "example": "Rex"}, "tag": {"type": "string", "nullable": True}}}}},
+}  # fmt: skip
+OAS31 = {
+    "openapi": "3.1.0",
+    "info": {"title": "Pets", "version": "1.0.0"},
+    "paths": {"/pets": {"get": {"operationId": "listPets", "responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": {"type": "array", "items": {"type": ["string", "null"]}, "examples": [["a", None]]}}}}}}}},
+}  # fmt: skip
+SWAGGER = {
+    "swagger": "2.0",
+    "info": {"title": "Pets", "version": "1.0.0"},
+    "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok", "schema": {"type": "array", "items": {"type": "string"}}}}}}},
+}  # fmt: skip
+
+
+def rules(document: dict) -> list[str]:
+    return [f.rule for f in validate_spec(document)]
+
+
+@pytest.mark.parametrize("document", [OAS30, OAS31, SWAGGER], ids=["3.0", "3.1", "2.0"])
+def test_a_valid_spec_of_each_version_has_no_findings(document: dict) -> None:
+    assert validate_spec(document) == []
+
+
+@pytest.mark.parametrize("api", ["bookstore", "orders"])
+def test_the_example_estate_is_valid(api: str) -> None:
+    bundle = bundle_spec(DirectorySource(Path("examples/estate"), DEFAULT_LIMITS), f"{api}/openapi.yaml")
+    assert validate_spec(bundle.document) == []
+
+
+def mutate(document: dict, change) -> dict:
+    copied = copy.deepcopy(document)
+    change(copied)
+    return copied
+
+
+CASES = [
+    ("unknown key in an operation", lambda d: d["paths"]["/pets/{petId}"]["get"].update(bogus=1), "oas3-schema",
+     "/paths/~1pets~1{petId}/get"),
+    ("responses missing", lambda d: d["paths"]["/pets/{petId}"]["get"].pop("responses"), "oas3-schema",
+     "/paths/~1pets~1{petId}/get"),
+    ("path parameter not declared", lambda d: d["paths"]["/pets/{petId}"].pop("parameters"), "path-params-undeclared",
+     "/paths/~1pets~1{petId}/get"),
+    ("path parameter not in the path",
+     lambda d: d["paths"]["/pets/{petId}"]["get"].update(parameters=[{"name": "x", "in": "path", "required": True, "schema": {"type": "string"}}]),
+     "path-params-unused", "/paths/~1pets~1{petId}/get"),
+    ("duplicate operationId", lambda d: d["paths"].update({"/other": {"get": {"operationId": "getPet", "responses": {"200": {"description": "ok"}}}}}),
+     "operation-id-duplicate", "/paths/~1other/get/operationId"),
+    ("unresolved ref", lambda d: d["components"]["schemas"]["Pet"]["properties"].update(owner={"$ref": "#/components/schemas/Nobody"}),
+     "ref-unresolved", "/components/schemas/Pet/properties/owner"),
+    ("media example contradicts schema",
+     lambda d: d["paths"]["/pets/{petId}"]["get"]["responses"]["200"]["content"]["application/json"].update(example={"name": 7}),
+     "example-invalid", "/paths/~1pets~1{petId}/get/responses/200/content/application~1json/example"),
+    ("schema example contradicts schema", lambda d: d["components"]["schemas"]["Pet"]["properties"]["name"].update(example=5),
+     "schema-example-invalid", "/components/schemas/Pet/properties/name/example"),
+    ("default contradicts schema", lambda d: d["components"]["schemas"]["Pet"]["properties"]["name"].update(default=False),
+     "schema-default-invalid", "/components/schemas/Pet/properties/name/default"),
+    ("equivalent paths", lambda d: d["paths"].update({"/pets/{id}": {}}), "path-equivalent", "/paths/~1pets~1{id}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "change", "rule", "pointer"), CASES, ids=[c[0] for c in CASES])
+def test_each_problem_is_one_finding_at_the_right_place(what, change, rule, pointer) -> None:
+    findings = validate_spec(mutate(OAS30, change))
+    matching = [f for f in findings if f.rule == rule]
+    assert matching, findings
+    assert matching[0].pointer == pointer
+    assert matching[0].severity == "error" and matching[0].fix
+
+
+def test_nullable_in_30_accepts_null_examples_and_31_type_lists_too() -> None:
+    """OpenAPI 3.0's `nullable` is not JSON Schema: without translation every null example would fail."""
+    assert "example-invalid" not in rules(OAS30)
+    assert "schema-example-invalid" not in rules(OAS31)
+
+
+def test_31_schema_examples_list_is_checked() -> None:
+    broken = mutate(OAS31, lambda d: d["paths"]["/pets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].update(examples=[[1]]))
+    assert rules(broken) == ["schema-example-invalid"]
+
+
+def test_structural_errors_stop_semantic_checks() -> None:
+    broken = mutate(OAS30, lambda d: d.update(paths=[]))
+    assert set(rules(broken)) == {"oas3-schema"}
+
+
+def test_an_unknown_version_is_one_clear_finding() -> None:
+    [finding] = validate_spec({"openapi": "4.0.0", "info": {}, "paths": {}})
+    assert finding.rule == "oas-version" and "3.1.0" in finding.fix
+
+
+def test_cyclic_schemas_terminate() -> None:
+    cyclic = mutate(OAS30, lambda d: d["components"]["schemas"]["Pet"]["properties"].update(parent={"$ref": "#/components/schemas/Pet"}))
+    assert validate_spec(cyclic) == []
