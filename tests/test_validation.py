@@ -125,3 +125,10 @@ def test_an_unknown_version_is_one_clear_finding() -> None:
 def test_cyclic_schemas_terminate() -> None:
     cyclic = mutate(OAS30, lambda d: d["components"]["schemas"]["Pet"]["properties"].update(parent={"$ref": "#/components/schemas/Pet"}))
     assert validate_spec(cyclic) == []
+
+
+def test_inline_schema_under_a_templated_path_is_checked() -> None:
+    """Pointers like /paths/~1pets~1{petId} are no valid URI: the check silently validated nothing there."""
+    inline = mutate(OAS30, lambda d: d["paths"]["/pets/{petId}"]["get"]["responses"]["200"]["content"]["application/json"].update(
+        schema={"type": "object", "properties": {"name": {"type": "string"}}}, example={"name": 3}))  # fmt: skip
+    assert rules(inline) == ["example-invalid"]

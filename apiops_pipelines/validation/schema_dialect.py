@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema_rs
 
@@ -57,7 +58,9 @@ class SchemaValidators:
     def errors(self, pointer: str, instance: Any) -> list[str]:
         if pointer not in self.cache:
             try:
-                self.cache[pointer] = self.draft({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self.registry)
+                # A pointer such as /paths/~1books~1{id} is no valid URI fragment until percent-encoded.
+                fragment = quote(pointer, safe="/~!$&()*+,;=:@")
+                self.cache[pointer] = self.draft({"$ref": f"{SPEC_URI}#{fragment}"}, registry=self.registry)
             except (ValueError, jsonschema_rs.ReferencingError) as exc:
                 self.cache[pointer] = str(exc)
         validator = self.cache[pointer]
