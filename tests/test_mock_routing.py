@@ -1,0 +1,63 @@
+"""Paths compile to a router: static segments before templated ones, optional base path, percent-decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apiops_pipelines.mock.routing import Router
+
+
+@dataclass
+class _Op:
+    method: str
+    path: str
+
+
+def _router(*templates: str, base: str = "") -> Router:
+    return Router([_Op("GET", t) for t in templates], base)
+
+
+def test_static_segments_win_and_the_router_backtracks_to_templates() -> None:
+    router = _router("/books/{id}", "/books/new", "/books/new/{part}/x", "/books/{id}/reviews")
+    assert router.match("/books/new").route.template == "/books/new"
+    match = router.match("/books/new/reviews")
+    assert match.route.template == "/books/{id}/reviews" and match.params == {"id": "new"}
+    assert router.match("/books/7").params == {"id": "7"}
+
+
+def test_templates_with_different_names_at_one_position_both_match() -> None:
+    router = _router("/a/{x}/b", "/a/{y}/c")
+    assert router.match("/a/1/b").params == {"x": "1"}
+    assert router.match("/a/1/c").params == {"y": "1"}
+
+
+def test_partial_templates_match_inside_a_segment() -> None:
+    router = _router("/files/{name}.{ext}", "/v{major}/status")
+    assert router.match("/files/report.tar.gz").params == {"name": "report", "ext": "tar.gz"}
+    assert router.match("/v2/status").params == {"major": "2"}
+    assert router.match("/files/noext") is None
+
+
+def test_parameters_are_percent_decoded_after_splitting() -> None:
+    assert _router("/files/{name}").match("/files/a%2Fb%20c").params == {"name": "a/b c"}
+
+
+def test_the_base_path_is_optional_and_remembered() -> None:
+    router = _router("/books", base="/api/v1")
+    assert router.match("/api/v1/books").prefix == "/api/v1"
+    assert router.match("/books").prefix == ""
+    assert router.match("/api/books") is None
+
+
+def test_unknown_paths_and_empty_parameters_do_not_match_and_a_trailing_slash_is_ignored() -> None:
+    router = _router("/books/{id}", "/")
+    assert router.match("/books/") is None
+    assert router.match("/books//") is None
+    assert router.match("/books/7/").params == {"id": "7"}
+    assert router.match("/").route.template == "/"
+    assert router.match("/authors") is None
+
+
+def test_allow_lists_every_method_of_a_path() -> None:
+    router = Router([_Op("GET", "/x"), _Op("DELETE", "/x")])
+    assert router.routes["/x"].allow == "DELETE, GET, HEAD"

@@ -1,0 +1,77 @@
+"""The mock through a real server: `python -m apiops_pipelines.mock` on 127.0.0.1, started and stopped by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from test_mock_helpers import bundled
+
+from apiops_pipelines.mock.server import MockServerProcess, check_host, serve
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_subprocess_serves_validates_and_stops_by_pid(tmp_path: Path) -> None:
+    spec = tmp_path / "bookstore.json"
+    spec.write_text(json.dumps(bundled("bookstore")))
+    server = MockServerProcess(spec, seed=3, stateful=True).start()
+    try:
+        url = server.wait_ready()
+        assert url.startswith("http://127.0.0.1:")
+        with httpx.Client(base_url=url) as client:
+            assert client.get("/books/1").status_code == 404  # stateful: nothing stored yet
+            created = client.post("/books", json={"title": "Emma", "author": {"name": "Jane Austen"},
+                                                  "isbn": "9780141439587", "price": 7.5},
+                                  headers={"Authorization": "Bearer t"})  # fmt: skip
+            assert created.status_code == 201
+            assert client.get(created.headers["location"]).json() == created.json()
+            invalid = client.get("/books?limit=0")
+            assert invalid.status_code == 400 and invalid.headers["content-type"] == "application/problem+json"
+            assert client.get("/books", headers={"Prefer": "code=400"}).status_code == 400
+    finally:
+        pid = server.pid
+        server.stop()
+    assert pid is not None and not _alive(pid)
+
+
+def test_two_workers_serve_the_same_port(tmp_path: Path) -> None:
+    with MockServerProcess(bundled("orders"), workers=2) as server, httpx.Client(base_url=server.url) as client:
+        assert all(client.get("/orders/ord_1").status_code == 200 for _ in range(20))
+
+
+def test_a_bad_spec_makes_the_process_exit_with_the_reason(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.json"
+    spec.write_text(json.dumps({"openapi": "2.5"}))
+    server = MockServerProcess(spec).start()
+    with pytest.raises(RuntimeError, match="unsupported document version"):
+        server.wait_ready(timeout=20)
+    assert server.stop() == 2
+
+
+def test_a_non_loopback_host_is_refused_unless_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        check_host("0.0.0.0", allow_public=False)
+    check_host("0.0.0.0", allow_public=True)
+    check_host("::1", allow_public=False)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(bundled("orders")))
+    result = subprocess.run([sys.executable, "-m", "apiops_pipelines.mock", "--spec", str(spec), "--host", "0.0.0.0",
+                             "--port", "0"], capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert result.returncode == 2 and "loopback" in result.stderr
+
+
+def test_stateful_mode_needs_a_single_worker() -> None:
+    with pytest.raises(ValueError, match="one process"):
+        serve(bundled("orders"), port=0, stateful=True, workers=2)
