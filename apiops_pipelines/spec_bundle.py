@@ -14,9 +14,10 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
+from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.json_pointer import resolve as resolve_pointer
 from apiops_pipelines.spec_sourcemap import SourceMap
 from apiops_pipelines.spec_sources import FileSource, RefPolicy, SourceError, fetch_remote, is_remote, join_ref
 
@@ -36,25 +37,6 @@ class Bundle:
     sha256: str
     files: tuple[str, ...]  # every file the spec spans, root first
     source_map: SourceMap = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
-
-
-def escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def resolve_pointer(document: Any, pointer: str) -> tuple[bool, Any]:
-    if pointer in ("", "/"):
-        return True, document
-    node = document
-    for raw in pointer.lstrip("/").split("/"):
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False, None
-    return True, node
 
 
 class _Bundler:

@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.json_pointer import escape
 
 if TYPE_CHECKING:
     from apiops_pipelines.lint.jsonpath import Node, Selector
@@ -22,10 +23,6 @@ MAX_CONTAINERS = DEFAULT_LIMITS.max_nodes  # a Python object that contains itsel
 
 class DocumentTooLarge(ValueError):
     """More containers than any loadable document has: the object graph is too big, or contains itself."""
-
-
-def escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _children_of(container: Any) -> Any:

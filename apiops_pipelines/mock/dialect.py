@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiops_pipelines.json_pointer import escape
 from apiops_pipelines.mock.spec import SpecError, resolve_pointer
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
@@ -22,10 +23,6 @@ _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 # Identifiers would move the base of the rewritten references; the rest is documentation.
 _DROPPED = frozenset({"$schema", "$id", "$anchor", "$dynamicAnchor", "$comment", "discriminator", "xml",
                       "externalDocs", "nullable"})  # fmt: skip
-
-
-def escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 class SchemaTranslator:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from apiops_pipelines.json_pointer import resolve
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MAX_REF_CHAIN = 64
@@ -89,15 +91,9 @@ def resolve_pointer(document: Any, ref: str) -> Any:
     """The node a local reference (`#/a/b`) points at; SpecError when it points nowhere."""
     if not isinstance(ref, str) or not ref.startswith("#"):
         raise SpecError(f"reference {ref!r} is not local to the document; bundle the spec first")
-    node = document
-    for raw in ref[1:].lstrip("/").split("/") if ref not in ("#", "#/") else ():
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise SpecError(f"reference {ref!r} points to nothing in the document")
+    found, node = resolve(document, ref[1:])
+    if not found:
+        raise SpecError(f"reference {ref!r} points to nothing in the document")
     return node
 
 

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
+
+from apiops_pipelines.json_pointer import escape, resolve as pointer_get
+
+__all__ = ["deref", "escape", "pointer_get"]
 
 MAX_HOPS = 64
-
-
-def pointer_get(document: Any, pointer: str) -> tuple[bool, Any]:
-    node = document
-    for raw in pointer.lstrip("/").split("/") if pointer not in ("", "/") else []:
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False, None
-    return True, node
 
 
 def deref(document: Any, node: Any) -> tuple[Any, str | None]:
@@ -32,7 +22,3 @@ def deref(document: Any, node: Any) -> tuple[Any, str | None]:
         if not found:
             return None, pointer
     return None, pointer  # a cycle of references to references
-
-
-def escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
