@@ -1,0 +1,208 @@
+"""The local platform: HAProxy in front, service instances behind, supervisord owning both.
+
+`Platform(home)` is what the pipeline's stages call. Every change is written to the state file under its
+lock and applied to the running processes in the same step; `up()` brings the processes back in line
+with the file after a restart (reconcile); `down()` stops everything it started.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from apiops_pipelines.api_config import ServiceConfig
+from apiops_pipelines.platform.gateway import Gateway
+from apiops_pipelines.platform.reconcile import reconcile_programs
+from apiops_pipelines.platform.runtime import ServiceInstance, ServiceRuntime, upstream_address
+from apiops_pipelines.platform.state import (
+    BackendKind,
+    PlatformState,
+    Server,
+    StateStore,
+    backend_name,
+    servers_of_program,
+    split_address,
+    with_backend,
+    with_program,
+    with_server,
+    with_server_state,
+    with_weight,
+    without_program,
+    without_server,
+)
+from apiops_pipelines.platform.status import platform_status
+from apiops_pipelines.platform.supervisor import Supervisor
+from apiops_pipelines.settings import apiops_home
+
+Target = str | ServiceInstance  # host:port, http(s)://host:port, or a started instance
+
+
+class PlatformError(RuntimeError):
+    """The platform cannot do what was asked in its current state; the message says what to do."""
+
+
+class Platform:
+    def __init__(self, home: Path | str | None = None, *, frontend: str | None = None, stats: str | None = None):
+        self.home = Path(home) if home is not None else apiops_home() / "platform"
+        self.store = StateStore(self.home)
+        self.supervisor = Supervisor(self.home)
+        self.gateway = Gateway(self.home, self.supervisor)
+        self.runtime = ServiceRuntime(self.home, self.supervisor)
+        if frontend or stats:  # recorded now, bound at the next start or reload of HAProxy
+            with self.store.locked():
+                state = self.store.load()
+                for address in (frontend, stats):
+                    if address:
+                        split_address(address)
+                new = replace(state, frontend=frontend or state.frontend, stats=stats or state.stats)
+                if new != state:
+                    self.store.save(new)
+
+    @property
+    def access_log(self) -> Path:
+        return self.gateway.access_log
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def up(self) -> dict[str, Any]:
+        """Start what is not running and reconcile it with the state file; the status, with any problems."""
+        with self.store.locked():
+            self.supervisor.start()
+            state, problems = reconcile_programs(self.store.load(), self.supervisor, self.runtime)
+            self.store.save(state)
+            if self.gateway.is_up():
+                self.gateway.apply(state)
+            else:
+                self.gateway.start(state)
+        return {**self.status(), "problems": problems}
+
+    def down(self) -> None:
+        """Stop HAProxy and every service (through supervisord), then supervisord itself; the state stays."""
+        with self.store.locked():
+            self.supervisor.shutdown()
+
+    def status(self) -> dict[str, Any]:
+        """Supervisord, HAProxy, each API's backends and servers (recorded and live), and the instances."""
+        return platform_status(self.home, self.store.load(), self.supervisor, self.gateway)
+
+    # -- services ----------------------------------------------------------------------------------------
+
+    def start_service(
+        self, api: str, repo: Path | str, commit: str, api_folder: str, service: ServiceConfig,
+        environ: Mapping[str, str] | None = None,
+    ) -> ServiceInstance:  # fmt: skip
+        """Start an instance of `api`'s service at `commit` and wait until it is healthy (not yet routed)."""
+        if service.upstream is not None:
+            address, tls = upstream_address(service.upstream)
+            return ServiceInstance(api, commit, address, None, tls)
+        if not self.supervisor.is_running():
+            raise PlatformError(f"the platform at {self.home} is not up; start it first (Platform.up())")
+        taken = [p.port for p in self.store.load().programs.values()]
+        program = self.runtime.prepare(api, repo, commit, api_folder, service, environ, taken)
+        with self.store.locked():  # recorded first: a crash from here on is cleaned up by the next up()
+            self.store.save(with_program(self.store.load(), program))
+        try:
+            self.runtime.launch(program)
+            self.runtime.wait_ready(program, environ)
+        except BaseException:
+            self.runtime.stop(program)
+            with self.store.locked():
+                self.store.save(without_program(self.store.load(), program.name))
+            raise
+        return ServiceInstance(api, program.commit, program.address, program.name)
+
+    def stop_service(self, program: str) -> None:
+        """Stop an instance and remove its folder; it must no longer be routed."""
+        with self.store.locked():
+            state = self.store.load()
+            record = state.programs.get(program)
+            if record is None:
+                raise PlatformError(f"no service instance {program!r}")
+            routed = [f"{b}/{s.name}" for b, s in servers_of_program(state, program)]
+            if routed:
+                raise PlatformError(f"{program} is still routed by {', '.join(routed)}; drain_and_remove those first")
+            self.runtime.stop(record)
+            self.store.save(without_program(state, program))
+
+    # -- routing -----------------------------------------------------------------------------------------
+
+    def set_route(
+        self, api: str, servers: Mapping[str, tuple[Target, int]], *, mock: bool = False, health: str | None = None,
+        drain_timeout: float = 30.0,
+    ) -> None:  # fmt: skip
+        """Route `/<api>/` (or `/mock/<api>/`) to exactly `servers` ({name: (target, weight)}).
+
+        New and changed servers are applied first; servers no longer listed are then drained and removed,
+        so traffic always has somewhere to go.
+        """
+        kind: BackendKind = "mock" if mock else "service"
+        name = backend_name(api, kind)
+        with self.store.locked():
+            state = self.store.load()
+            existing = state.backend_of(api, kind)
+            wanted = [self._server(state, server, target, weight) for server, (target, weight) in servers.items()]
+            if health is None:
+                health = existing.health if existing else _common_health(state, wanted)
+            state = with_backend(state, api, kind, health)
+            for server in wanted:
+                state = with_server(state, name, server)
+            self.gateway.apply(state)
+            self.store.save(state)
+            gone = [s.name for s in existing.servers if s.name not in servers] if existing else []
+        for server in gone:
+            self.drain_and_remove(api, server, mock=mock, timeout=drain_timeout)
+
+    @staticmethod
+    def _server(state: PlatformState, name: str, target: Target, weight: int) -> Server:
+        if isinstance(target, ServiceInstance):
+            return Server(name, target.address, weight, program=target.program, commit=target.commit, tls=target.tls)
+        tls = target.startswith("https://")
+        address = upstream_address(target)[0] if "://" in target else target
+        program = next((p for p in state.programs.values() if p.address == address), None)
+        return Server(
+            name, address, weight, program=program and program.name, commit=program and program.commit, tls=tls
+        )
+
+    def set_weight(self, api: str, server: str, weight: int, *, mock: bool = False) -> None:
+        name = backend_name(api, "mock" if mock else "service")
+        with self.store.locked():
+            state = with_weight(self.store.load(), name, server, weight)
+            self.gateway.apply(state)
+            self.store.save(state)
+
+    def drain_and_remove(
+        self, api: str, server: str, *, mock: bool = False, timeout: float = 30.0, stop_program: bool = True
+    ) -> None:
+        """Stop new requests to `server`, wait for its sessions to end, delete it; stop its instance if unused."""
+        name = backend_name(api, "mock" if mock else "service")
+        with self.store.locked():
+            state = with_server_state(self.store.load(), name, server, "drain")
+            self.gateway.apply(state)
+            self.store.save(state)
+        deadline = time.monotonic() + timeout
+        while self.gateway.is_up() and self.gateway.connections(name, server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with self.store.locked():
+            state = self.store.load()
+            found = state.backends[name].server(server)
+            if found is None:
+                return  # removed meanwhile
+            program = found.program
+            state = without_server(state, name, server)
+            if self.gateway.is_up():
+                if self.gateway.connections(name, server):  # past the drain timeout: cut what is left
+                    self.gateway.runtime.shutdown_sessions(name, server)
+                self.gateway.delete_server(name, server)
+            self.gateway.apply(state)
+            self.store.save(state)
+        if stop_program and program and not servers_of_program(state, program) and program in state.programs:
+            self.stop_service(program)
+
+
+def _common_health(state: PlatformState, servers: list[Server]) -> str | None:
+    """The health path the servers' instances share (HAProxy checks it), or None for a TCP check."""
+    paths = {state.programs[s.program].health if s.program in state.programs else None for s in servers}
+    return paths.pop() if len(paths) == 1 else None

@@ -1,0 +1,255 @@
+"""The local platform's desired state on disk: what HAProxy routes and which service programs run.
+
+One JSON file, written atomically and changed under an fcntl lock, is the source of truth: the HAProxy
+and supervisord configurations are generated from it, and `Platform.up()` reconciles the running
+processes with it after a restart. It never holds a secret: service environments are kept as the
+templates of `apiops.yaml` (`Bearer ${TOKEN}`), with the names of the variables they read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from apiops_pipelines.settings import apiops_home
+
+ServerState = Literal["ready", "drain", "maint"]
+BackendKind = Literal["service", "mock"]
+SERVER_STATES = ("ready", "drain", "maint")
+MAX_WEIGHT = 256
+DEFAULT_FRONTEND = "127.0.0.1:8080"
+DEFAULT_STATS = "127.0.0.1:8404"
+STATE_FILE = "platform.json"
+_API = re.compile(r"[a-z0-9-]{1,63}\Z")
+_SERVER = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}\Z")
+_HEALTH = re.compile(r"/[A-Za-z0-9._~/%?=&+:@,-]{0,500}\Z")  # written into haproxy.cfg: no quote, space or #
+
+
+class StateError(ValueError):
+    """A requested change is not valid; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str  # stable, canary, mock, ...
+    address: str  # host:port
+    weight: int = 100
+    state: ServerState = "ready"
+    program: str | None = None  # the supervisord program behind it; None for an upstream run elsewhere
+    commit: str | None = None
+    tls: bool = False  # the upstream speaks https
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # the HAProxy backend: `<api>` or `mock-<api>`
+    api: str
+    kind: BackendKind
+    health: str | None = None  # HTTP health path checked by HAProxy; None: a TCP connect check
+    servers: tuple[Server, ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        return f"/mock/{self.api}" if self.kind == "mock" else f"/{self.api}"
+
+    def server(self, name: str) -> Server | None:
+        return next((s for s in self.servers if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A service instance that supervisord runs: everything needed to start it again after a restart."""
+
+    name: str
+    api: str
+    commit: str
+    repo: str  # the repository the instance was materialized from
+    instance: str  # the instance folder
+    cwd: str  # repository-relative working directory of the service
+    command: tuple[str, ...]  # as written, with {port}
+    env: dict[str, str]  # templates as written, with ${VAR}: no secret values
+    env_names: tuple[str, ...]  # the variables the templates read from the platform's environment
+    port: int
+    health: str
+    ready_timeout: float
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class PlatformState:
+    frontend: str = DEFAULT_FRONTEND
+    stats: str = DEFAULT_STATS
+    backends: dict[str, Backend] = field(default_factory=dict)
+    programs: dict[str, Program] = field(default_factory=dict)
+
+    def backend_of(self, api: str, kind: BackendKind = "service") -> Backend | None:
+        backend = self.backends.get(backend_name(api, kind))
+        return backend if backend is not None and (backend.api, backend.kind) == (api, kind) else None
+
+
+def backend_name(api: str, kind: BackendKind = "service") -> str:
+    return f"mock-{api}" if kind == "mock" else api
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not _HOST.match(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise StateError(f"{address!r} is not an address; write it as host:port, like 127.0.0.1:8081")
+    return host, int(port)
+
+
+def _check_server(server: Server) -> None:
+    if not _SERVER.match(server.name):
+        raise StateError(f"{server.name!r} is not a server name: use lowercase letters, digits, '-' or '_'")
+    split_address(server.address)
+    if not 0 <= server.weight <= MAX_WEIGHT:
+        raise StateError(f"weight {server.weight} of {server.name} is outside 0..{MAX_WEIGHT}")
+    if server.state not in SERVER_STATES:
+        raise StateError(f"state {server.state!r} of {server.name} is not one of {', '.join(SERVER_STATES)}")
+
+
+def with_backend(
+    state: PlatformState, api: str, kind: BackendKind = "service", health: str | None = None
+) -> PlatformState:
+    """The state with a backend for `api` (created empty, or with its health path updated)."""
+    if not _API.match(api):
+        raise StateError(f"{api!r} is not an API name: use lowercase letters, digits and '-'")
+    if kind == "service" and api == "mock":
+        raise StateError("an API cannot be named 'mock': /mock/ is where the mock servers are routed")
+    if health is not None and not _HEALTH.match(health):
+        raise StateError(f"health path {health!r} must start with '/' and hold no space, quote or '#'")
+    name = backend_name(api, kind)
+    found = state.backends.get(name)
+    if found is not None and (found.api, found.kind) != (api, kind):
+        raise StateError(
+            f"backend {name!r} already routes the {found.kind} of API {found.api!r}; rename one of the APIs"
+        )
+    backend = replace(found, health=health) if found else Backend(name, api, kind, health)
+    return replace(state, backends={**state.backends, name: backend})
+
+
+def with_server(state: PlatformState, backend: str, server: Server) -> PlatformState:
+    """The state with `server` added to (or replacing the server of the same name in) `backend`."""
+    _check_server(server)
+    found = _backend(state, backend)
+    if found.server(server.name) is not None:  # replaced in place: the order is the config's order
+        servers = tuple(server if s.name == server.name else s for s in found.servers)
+    else:
+        servers = (*found.servers, server)
+    return replace(state, backends={**state.backends, backend: replace(found, servers=servers)})
+
+
+def with_weight(state: PlatformState, backend: str, server: str, weight: int) -> PlatformState:
+    return with_server(state, backend, replace(_server(state, backend, server), weight=weight))
+
+
+def with_server_state(state: PlatformState, backend: str, server: str, new: ServerState) -> PlatformState:
+    return with_server(state, backend, replace(_server(state, backend, server), state=new))
+
+
+def without_server(state: PlatformState, backend: str, server: str) -> PlatformState:
+    found = _backend(state, backend)
+    _server(state, backend, server)
+    kept = replace(found, servers=tuple(s for s in found.servers if s.name != server))
+    return replace(state, backends={**state.backends, backend: kept})
+
+
+def with_program(state: PlatformState, program: Program) -> PlatformState:
+    return replace(state, programs={**state.programs, program.name: program})
+
+
+def without_program(state: PlatformState, name: str) -> PlatformState:
+    return replace(state, programs={k: v for k, v in state.programs.items() if k != name})
+
+
+def servers_of_program(state: PlatformState, program: str) -> list[tuple[str, Server]]:
+    return [(b.name, s) for b in state.backends.values() for s in b.servers if s.program == program]
+
+
+def _backend(state: PlatformState, name: str) -> Backend:
+    found = state.backends.get(name)
+    if found is None:
+        raise StateError(f"no backend {name!r}; route the API first")
+    return found
+
+
+def _server(state: PlatformState, backend: str, name: str) -> Server:
+    found = _backend(state, backend).server(name)
+    if found is None:
+        raise StateError(f"backend {backend!r} has no server {name!r}")
+    return found
+
+
+def to_json(state: PlatformState) -> dict:
+    return {"version": 1, **asdict(state)}
+
+
+def from_json(data: dict) -> PlatformState:
+    backends = {
+        name: Backend(**{**b, "servers": tuple(Server(**s) for s in b["servers"])})
+        for name, b in data.get("backends", {}).items()
+    }
+    programs = {
+        name: Program(**{**p, "command": tuple(p["command"]), "env_names": tuple(p["env_names"])})
+        for name, p in data.get("programs", {}).items()
+    }
+    return PlatformState(data.get("frontend", DEFAULT_FRONTEND), data.get("stats", DEFAULT_STATS), backends, programs)
+
+
+class StateStore:
+    """`platform.json` in the platform folder, read and replaced under an exclusive lock."""
+
+    def __init__(self, folder: Path | str | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else apiops_home() / "platform"
+        self.path = self.folder / STATE_FILE
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._lock_fd: int | None = None
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the platform lock (re-entrant within this process: one flock, counted)."""
+        with self._thread_lock:
+            if self._depth == 0:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.folder / "platform.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._lock_fd is not None:
+                    os.close(self._lock_fd)  # closing releases the flock
+                    self._lock_fd = None
+
+    def load(self) -> PlatformState:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return PlatformState()
+        except (OSError, ValueError) as exc:
+            raise StateError(f"{self.path} is unreadable ({exc}); restore it or remove it to start empty") from None
+        return from_json(data)
+
+    def save(self, state: PlatformState) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
+        with open(tmp, "w") as out:
+            json.dump(to_json(state), out, indent=2, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.path)

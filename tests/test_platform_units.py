@@ -1,0 +1,168 @@
+"""The platform's pure parts: state changes, generated HAProxy configs (checked by the real `haproxy -c`),
+launch scripts (run by the real /bin/sh), the access log parser."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from apiops_pipelines.platform.access_log import LOG_FORMAT, parse_line, read_access_log
+from apiops_pipelines.platform.haproxy_config import HAProxyFiles, check_config, haproxy_binary, render_config
+from apiops_pipelines.platform.programs import ProgramConfigError, conf_value, launch_script
+from apiops_pipelines.platform.state import (
+    PlatformState,
+    Server,
+    StateError,
+    StateStore,
+    with_backend,
+    with_server,
+    with_server_state,
+    with_weight,
+    without_server,
+)
+
+needs_haproxy = pytest.mark.skipif(
+    haproxy_binary() is None, reason="haproxy is not installed (apt-get install haproxy)"
+)
+
+
+def estate() -> PlatformState:
+    state = with_backend(PlatformState(), "bookstore", health="/health")
+    state = with_server(state, "bookstore", Server("stable", "127.0.0.1:9001", 90, commit="a" * 40, program="svc-a"))
+    state = with_server(state, "bookstore", Server("canary", "127.0.0.1:9002", 10))
+    state = with_backend(state, "bookstore", "mock")
+    state = with_server(state, "mock-bookstore", Server("mock", "127.0.0.1:9003"))
+    state = with_backend(state, "orders")
+    state = with_server(state, "orders", Server("stable", "orders.internal.example:443", 100, tls=True))
+    state = with_server(state, "orders", Server("old", "10.0.0.5:8080", 0, state="maint"))
+    state = with_server_state(state, "bookstore", "canary", "drain")
+    return state
+
+
+@needs_haproxy
+@pytest.mark.parametrize(
+    "state",
+    [PlatformState(), estate(), replace(estate(), frontend="127.0.0.1:18080", stats="127.0.0.1:18404")],
+    ids=["empty", "estate", "other-ports"],
+)
+def test_generated_configs_pass_haproxy_check(state: PlatformState, tmp_path: Path) -> None:
+    check_config(render_config(state, HAProxyFiles.under(tmp_path)), tmp_path)
+
+
+def test_config_routes_prefixes_strips_them_and_logs_in_the_parsed_format(tmp_path: Path) -> None:
+    text = render_config(estate(), HAProxyFiles.under(tmp_path))
+    assert "use_backend mock-bookstore if { path /mock/bookstore } || { path_beg /mock/bookstore/ }" in text
+    assert text.index("use_backend mock-bookstore") < text.index("use_backend bookstore")
+    assert r"http-request replace-path ^/bookstore/?(.*)$ /\1" in text
+    assert "server canary 127.0.0.1:9002 weight 0 " in text  # drained: no new requests after a restart
+    assert "server old 10.0.0.5:8080 weight 0 check inter 2s fall 3 rise 2 disabled" in text
+    assert "sni str(orders.internal.example) init-addr libc,none" in text
+    assert "http-request use-service prometheus-exporter if { path /metrics }" in text
+    assert f'log-format "{LOG_FORMAT}"' in text
+    assert f"stats socket {tmp_path}/haproxy.sock mode 600 level admin expose-fd listeners" in text
+
+
+def test_state_changes_are_pure_and_validated() -> None:
+    state = estate()
+    assert with_weight(state, "bookstore", "stable", 256).backends["bookstore"].server("stable").weight == 256
+    assert state.backends["bookstore"].server("stable").weight == 90  # the original is untouched
+    assert [s.name for s in without_server(state, "bookstore", "canary").backends["bookstore"].servers] == ["stable"]
+    with pytest.raises(StateError, match="outside 0..256"):
+        with_weight(state, "bookstore", "stable", 257)
+    with pytest.raises(StateError, match="no server 'nope'"):
+        with_weight(state, "bookstore", "nope", 1)
+    with pytest.raises(StateError, match="not an address"):
+        with_server(state, "bookstore", Server("x", "127.0.0.1", 1))
+    with pytest.raises(StateError, match="/mock/ is where the mock servers are routed"):
+        with_backend(state, "mock")
+    with pytest.raises(StateError, match="already routes the mock of API 'bookstore'"):
+        with_backend(state, "mock-bookstore")  # an API named like another API's mock backend
+    with pytest.raises(StateError, match="health path"):
+        with_backend(state, "orders", health="/health #x")
+
+
+def test_state_file_round_trips_and_is_replaced_atomically(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "platform")
+    assert store.load() == PlatformState()
+    with store.locked(), store.locked():  # re-entrant within a process
+        store.save(estate())
+    assert store.load() == estate()
+    assert [p.name for p in store.folder.iterdir() if p.name.endswith(".tmp")] == []
+    store.path.write_text("{not json")
+    with pytest.raises(StateError, match="unreadable"):
+        store.load()
+
+
+def run_script(script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as handle:
+        handle.write(script)
+    try:
+        return subprocess.run(
+            ["/bin/sh", handle.name], check=False, capture_output=True, text=True, env=env, timeout=10
+        )
+    finally:
+        os.unlink(handle.name)
+
+
+def test_launch_script_expands_variables_at_start_and_never_evaluates_their_values() -> None:
+    """Guards against a secret being written to disk, or a value with shell syntax being executed."""
+    script = launch_script("t", ["/usr/bin/env"], {"AUTH": "Bearer ${TOKEN}", "ODD": "it's $(id) ; # %(x)s"})
+    assert "s3cr3t" not in script
+    done = run_script(script, {"PATH": "/usr/bin:/bin", "TOKEN": 'v "al $(id)'})
+    assert done.returncode == 0, done.stderr
+    assert 'AUTH=Bearer v "al $(id)' in done.stdout.splitlines()
+    assert "ODD=it's $(id) ; # %(x)s" in done.stdout.splitlines()
+    missing = run_script(script, {"PATH": "/usr/bin:/bin"})
+    assert missing.returncode != 0
+    assert "TOKEN is not set in the environment supervisord was started with" in missing.stderr
+
+
+def test_supervisord_values_refuse_what_its_parser_would_misread() -> None:
+    assert conf_value("/tmp/a%b") == "/tmp/a%%b"
+    for bad in ("a\nb", "cmd ;comment", "cmd #comment"):
+        with pytest.raises(ProgramConfigError):
+            conf_value(bad)
+    with pytest.raises(ProgramConfigError, match="not an environment variable name"):
+        launch_script("t", ["true"], {"BAD-NAME": "x"})
+
+
+LINE = "apiops1 1795243514.840 fe_production bookstore canary 200 0 0 1 4 5 142 137 ---- 0 GET /bookstore/things?q=1"
+
+
+def test_access_log_lines_parse_to_records() -> None:
+    record = parse_line(LINE)
+    assert record is not None
+    assert (record.backend, record.server, record.status, record.total_ms) == ("bookstore", "canary", 200, 5)
+    assert (record.connect_ms, record.response_ms, record.bytes_out, record.path) == (
+        1,
+        4,
+        142,
+        "/bookstore/things?q=1",
+    )
+    assert record.failed is False
+    unrouted = parse_line("apiops1 1.5 fe_production be_unrouted <NOSRV> 404 0 -1 -1 -1 0 110 126 LR-- 0 GET /nope")
+    assert unrouted is not None and unrouted.server is None and unrouted.connect_ms is None and not unrouted.failed
+    down = parse_line("apiops1 2.0 fe_production orders <NOSRV> 503 0 -1 -1 -1 0 217 83 SC-- +3 GET /orders/x")
+    assert down is not None and down.failed and down.retries == 3
+    assert parse_line("Proxy fe_production stopped (cumulated conns: FE: 2, BE: 0).") is None
+    assert parse_line("apiops1 garbage") is None
+
+
+def test_access_log_reader_filters_by_time_and_backend_across_rotation(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    (tmp_path / "access.log.1").write_text(LINE.replace("1795243514.840", "100.0") + "\n")
+    log.write_text(
+        "noise\n"
+        + LINE.replace("1795243514.840", "200.0")
+        + "\n"
+        + LINE.replace("bookstore canary", "orders stable").replace("1795243514.840", "300.0")
+        + "\n"
+    )
+    assert [r.time for r in read_access_log(log)] == [100.0, 200.0, 300.0]
+    assert [r.time for r in read_access_log(log, since=150, until=300)] == [200.0]
+    assert [r.time for r in read_access_log(log, backend="orders")] == [300.0]
