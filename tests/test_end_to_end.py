@@ -100,3 +100,14 @@ def test_demo_stopped_by_sigterm_stops_its_dagster_processes(tmp_path: Path) -> 
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
+
+
+def test_a_new_instance_folder_is_initialized_before_the_processes_start(tmp_path: Path) -> None:
+    """The webserver and the daemon used to race creating SQLite storage on a new folder (alembic CommandError)."""
+    from apiops_pipelines.demo.dagster_processes import initialize_storage, write_instance
+
+    home = tmp_path / "dagster"
+    write_instance(home)
+    initialize_storage(home)
+    assert (home / "history" / "runs.db").is_file()
+    assert (home / "schedules" / "schedules.db").is_file()

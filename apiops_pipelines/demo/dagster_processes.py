@@ -42,6 +42,15 @@ def write_instance(dagster_home: Path) -> Path:
     return workspace
 
 
+def initialize_storage(dagster_home: Path) -> None:
+    """Create the SQLite databases once, here: a webserver and a daemon starting together on a new folder
+    both create them and race on the schema version (alembic then refuses to start either)."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.get_runs(limit=1)
+
+
 def _bin(name: str) -> str:
     local = Path(sys.executable).parent / name
     return str(local) if local.exists() else name
@@ -62,6 +71,7 @@ class DagsterProcesses:
     def start(self) -> None:
         self.processes = []
         workspace = write_instance(self.dagster_home)
+        initialize_storage(self.dagster_home)
         self.log_folder.mkdir(parents=True, exist_ok=True)
         commands = {
             "webserver": [_bin("dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port), "-w", str(workspace)],
