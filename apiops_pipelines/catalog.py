@@ -53,6 +53,7 @@ class ApiDefinition:
     config: ApiConfig
     config_path: str
     paths: dict[str, str]  # PATH_KEYS key -> repository-relative path
+    lines: dict[str, int | None] = field(default_factory=dict, compare=False)  # PATH_KEYS key -> line
 
     @property
     def name(self) -> str:
@@ -179,7 +180,8 @@ def parse_config(text: bytes, config_path: str) -> tuple[ApiDefinition | None, l
         paths[key] = resolved
     if errors:
         return None, errors
-    return ApiDefinition(config, config_path, paths), []
+    lines = {key: _line_of(positions, "/" + key.replace(".", "/")) for key in paths}
+    return ApiDefinition(config, config_path, paths, lines), []
 
 
 def load_catalog(repo: GitRepo, commit: str, config_paths: list[str] | None = None) -> Catalog:
@@ -235,7 +237,7 @@ def _check_paths_exist(
             what = "does not exist" if actual is None else f"is a {'folder' if actual == 'tree' else 'file'}"
             problems.append(CatalogError(
                 definition.config_path, f"{noun} '{path}' {what} at this commit", key=key, api=definition.name,
-                line=_key_line(repo, commit, definition, key),
+                line=definition.lines.get(key),
                 fix=f"commit the {noun}, or correct the path (relative to {definition.config_path})",
             ))  # fmt: skip
         errors.extend(problems)
@@ -243,12 +245,3 @@ def _check_paths_exist(
             kept.append(definition)
     return kept
 
-
-def _key_line(repo: GitRepo, commit: str, definition: ApiDefinition, key: str) -> int | None:
-    text = repo.read_file(commit, definition.config_path) or b""
-    positions: Positions = {}
-    try:
-        load_document(text, definition.config_path, CONFIG_LIMITS, positions)
-    except DocumentError:
-        return None
-    return _line_of(positions, "/" + key.replace(".", "/"))

@@ -68,7 +68,6 @@ def plan_tick(repo: GitRepo, store: IndexStore, cursor: str | None, head: str) -
     else:
         index, touched = _compare(repo, store, cursor, head, plan)
         trigger = "force-push"
-    restamp(index, repo, set(touched))
     store.save(index)
     by_name: dict[str, PlannedRun] = {}
     for config_path, commits in touched.items():
@@ -106,6 +105,7 @@ def _walk(repo: GitRepo, store: IndexStore, cursor: str, head: str, plan: TickPl
             plan.deleted.append((name or config_path, config_path, commit.sha))
             plan.log.append(f"API {name or '?'} ({config_path}) deleted in {commit.sha[:12]}")
     index.commit = head
+    restamp(index, repo, set(touched))  # footprints refreshed on the way were left unstamped
     plan.log.insert(0, f"{len(history)} new commit(s) {cursor[:12]}..{head[:12]}; {len(touched)} API(s) touched")
     return index, touched
 

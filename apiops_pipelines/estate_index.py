@@ -68,7 +68,7 @@ def _folder_root(path: str) -> str:
     return path.rstrip("/") + "/" if path else ""
 
 
-def describe_apis(repo: GitRepo, commit: str, config_paths: list[str]) -> dict[str, ApiEntry]:
+def describe_apis(repo: GitRepo, commit: str, config_paths: list[str], stamp: bool = True) -> dict[str, ApiEntry]:
     """Footprints of the given APIs at `commit`, with a handful of batched git calls in all."""
     texts = repo.read_files(commit, config_paths, max_bytes=CONFIG_LIMITS.max_bytes)
     entries: dict[str, ApiEntry] = {}
@@ -104,7 +104,8 @@ def describe_apis(repo: GitRepo, commit: str, config_paths: list[str]) -> dict[s
                     if joined and joined not in seen[config_path]:
                         next_round.setdefault(config_path, []).append(joined)
         pending = next_round
-    _stamp(repo, commit, entries.values())
+    if stamp:
+        _stamp(repo, commit, entries.values())
     return entries
 
 
@@ -144,7 +145,7 @@ def apply_commit(index: EstateIndex, repo: GitRepo, commit: str, changes: tuple[
     refreshed = sorted(
         {p for p in paths if is_config_path(p)} | {p for p in touched if changed & set(index.entries[p].ref_files)}
     )
-    fresh = describe_apis(repo, commit, refreshed) if refreshed else {}
+    fresh = describe_apis(repo, commit, refreshed, stamp=False) if refreshed else {}
     deleted = {}
     for path in refreshed:
         if path in fresh:

@@ -183,6 +183,13 @@ class GitRepo:
         result.update(zip(wanted, contents, strict=True))
         return result
 
+    def read_blob(self, sha: str) -> bytes:
+        try:
+            return self.objects().contents([sha])[0]
+        except CatFileError as exc:
+            self.close()
+            raise GitError(f"{exc} in {self.path}") from None
+
     def is_symlink(self, commit: str, path: str) -> bool:
         out = self.git("ls-tree", "-z", commit, "--", path)
         return out.startswith(b"120000 ")

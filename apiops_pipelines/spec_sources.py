@@ -57,9 +57,7 @@ class GitSource:
         if entry.size is not None and entry.size > self.limits.max_bytes:
             raise SourceError(f"'{path}' is {entry.size:,} bytes, over the limit of {self.limits.max_bytes:,}",
                               fix="split it into smaller files")  # fmt: skip
-        data = self.repo.read_file(self.commit, path)
-        assert data is not None
-        return data
+        return self.repo.read_blob(entry.sha)
 
 
 class DirectorySource:

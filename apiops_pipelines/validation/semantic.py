@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from apiops_pipelines.findings import Finding
+from apiops_pipelines.spec_info import HTTP_METHODS
 from apiops_pipelines.validation.refs import deref, escape, pointer_get
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 
 
