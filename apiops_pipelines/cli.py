@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import pkgutil
 import sys
 from pathlib import Path
+
+from apiops_pipelines import commands
+from apiops_pipelines.commands import FINDINGS, OK, UNUSABLE, Unusable, say
 
 from apiops_pipelines.catalog import load_catalog
 from apiops_pipelines.documents import DocumentError
@@ -15,13 +20,6 @@ from apiops_pipelines.spec_bundle import bundle_spec
 from apiops_pipelines.spec_info import describe
 from apiops_pipelines.spec_sources import DirectorySource, RefPolicy
 from apiops_pipelines.documents import DEFAULT_LIMITS
-
-OK, FINDINGS, UNUSABLE = 0, 1, 2
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
-
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     repo = GitRepo(Path(args.repo))
@@ -119,6 +117,8 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--all", action="store_true")
     group.add_argument("--step", help="a step by number or name, e.g. 02")
     p.set_defaults(func=cmd_story)
+    for module in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{module.name}").register(sub)
     return root
 
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DocumentError, GitError) as exc:
+    except (DocumentError, GitError, Unusable) as exc:
         print(f"apiops: {exc}", file=sys.stderr)
         return UNUSABLE
 

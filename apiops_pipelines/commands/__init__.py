@@ -1,0 +1,17 @@
+"""`apiops` subcommands, one module each. A module here exposes `register(subparsers)`; `cli.py` finds it.
+
+A command returns an exit code (OK, FINDINGS, UNUSABLE) and raises `Unusable` for input it cannot use;
+the CLI prints that message and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+OK, FINDINGS, UNUSABLE = 0, 1, 2
+
+
+class Unusable(Exception):
+    """Input the command cannot work with: the message names the file, the place and the fix."""
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
