@@ -5,6 +5,8 @@ import os
 import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
+from apiops_pipelines.assets.breaking_changes import breaking_changes
+from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.jobs.release import release_job
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -15,7 +17,7 @@ from apiops_pipelines.settings import BRANCH_ENV, DEFAULT_BRANCH, REPO_ENV, env_
 _location = dg.EnvVar(REPO_ENV) if os.environ.get(REPO_ENV) else ""
 
 defs = dg.Definitions(
-    assets=[api_spec],
+    assets=[api_spec, spec_validation, breaking_changes],
     jobs=[release_job],
     sensors=[git_commit_sensor],
     resources={

@@ -76,6 +76,9 @@ def _unresolved_refs(document: dict) -> Iterator[Finding]:
                 elif not pointer_get(document, ref[1:])[0]:
                     yield Finding("ref-unresolved", "error", pointer, f"'{ref}' does not resolve",
                                   fix="point it at an existing definition")  # fmt: skip
+                elif deref(document, node)[0] is None:
+                    yield Finding("ref-cycle", "error", pointer, f"'{ref}' leads only to references, in a circle",
+                                  fix="make one of the references in the circle an actual definition")  # fmt: skip
             stack.extend((v, f"{pointer}/{escape(str(k))}") for k, v in node.items() if k not in ("example", "examples", "default", "enum", "const"))
         elif isinstance(node, list):
             stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))

@@ -1,0 +1,81 @@
+"""The release ledger: which spec of each API passed which stage, kept on disk under `$APIOPS_HOME/ledger`.
+
+The breaking-change gate diffs against the spec in production; until an API has been promoted, against the
+last spec that passed the spec gates (a rejected spec is never a baseline, so a revert is judged against
+what consumers actually have). Specs are stored by content hash, so a baseline survives artifact clean-up.
+Runs of one API are serialized (tag concurrency on `apiops/api`), so one writer per API at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+GATED, PRODUCTION = "gated", "production"
+_BASELINE_ORDER = (PRODUCTION, GATED)
+
+
+@dataclass(frozen=True)
+class Release:
+    api: str
+    stage: str
+    commit: str
+    spec_version: str
+    spec_sha256: str
+    run_id: str = ""
+    recorded_at: float = 0.0
+
+
+class ReleaseLedger:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def record(self, release: Release, spec: bytes) -> Release:
+        folder = self.root / release.api
+        release = Release(**{**asdict(release), "recorded_at": release.recorded_at or time.time()})
+        _atomic_write(folder / "specs" / f"{release.spec_sha256}.json", spec)
+        _atomic_write(folder / f"{release.stage}.json", json.dumps(asdict(release), indent=2).encode())
+        with (folder / "history.jsonl").open("a", encoding="utf-8") as history:
+            history.write(json.dumps(asdict(release)) + "\n")
+        return release
+
+    def latest(self, api: str, stage: str) -> Release | None:
+        try:
+            data = json.loads((self.root / api / f"{stage}.json").read_text(encoding="utf-8"))
+            return Release(**data)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as exc:
+            raise LedgerError(f"{self.root / api / f'{stage}.json'} is damaged ({exc}); delete it to start over")
+
+    def baseline(self, api: str) -> Release | None:
+        """What the API's consumers have now: production, else the last spec that passed the gates."""
+        for stage in _BASELINE_ORDER:
+            release = self.latest(api, stage)
+            if release is not None and self.spec_path(release).is_file():
+                return release
+        return None
+
+    def spec_path(self, release: Release) -> Path:
+        return self.root / release.api / "specs" / f"{release.spec_sha256}.json"
+
+    def history(self, api: str) -> list[Release]:
+        try:
+            lines = (self.root / api / "history.jsonl").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [Release(**json.loads(line)) for line in lines if line.strip()]
+
+
+class LedgerError(RuntimeError):
+    pass
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)
