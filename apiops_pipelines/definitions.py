@@ -6,20 +6,26 @@ import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.breaking_changes import breaking_changes
+from apiops_pipelines.assets.mock_server import mock_server
 from apiops_pipelines.assets.spec_validation import spec_validation
+from apiops_pipelines.assets.staging_deployment import staging_deployment
 from apiops_pipelines.jobs.release import release_job
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
-from apiops_pipelines.settings import BRANCH_ENV, DEFAULT_BRANCH, REPO_ENV, env_flag
+from apiops_pipelines.sensors.staging_teardown import staging_teardown
+from apiops_pipelines.settings import (
+    BRANCH_ENV, DEFAULT_BRANCH, DEFAULT_FRONTEND, DEFAULT_STATS, FRONTEND_ENV, REPO_ENV, STATS_ENV, env_flag,
+)
 
 # An EnvVar keeps a clone URL's credentials out of the UI; unset, the sensor says what to configure.
 _location = dg.EnvVar(REPO_ENV) if os.environ.get(REPO_ENV) else ""
 
 defs = dg.Definitions(
-    assets=[api_spec, spec_validation, breaking_changes],
+    assets=[api_spec, spec_validation, breaking_changes, mock_server, staging_deployment],
     jobs=[release_job],
-    sensors=[git_commit_sensor],
+    sensors=[git_commit_sensor, staging_teardown],
     resources={
         "repository": RepositoryResource(
             location=_location,
@@ -28,5 +34,10 @@ defs = dg.Definitions(
             allow_remote_refs=env_flag("APIOPS_ALLOW_REMOTE_REFS"),
         ),
         "artifacts": ArtifactStoreResource(home=os.environ.get("APIOPS_HOME", "")),
+        "platform": PlatformResource(
+            home=os.environ.get("APIOPS_HOME", ""),
+            frontend=os.environ.get(FRONTEND_ENV) or DEFAULT_FRONTEND,
+            stats=os.environ.get(STATS_ENV) or DEFAULT_STATS,
+        ),
     },
 )

@@ -27,3 +27,7 @@ REPO_ENV = "APIOPS_REPO"
 BRANCH_ENV = "APIOPS_BRANCH"
 DEFAULT_BRANCH = "main"
 SENSOR_INTERVAL_ENV = "APIOPS_SENSOR_INTERVAL"
+FRONTEND_ENV = "APIOPS_FRONTEND"  # the platform's production frontend, host:port
+DEFAULT_FRONTEND = "127.0.0.1:8080"
+STATS_ENV = "APIOPS_STATS"  # HAProxy's stats page and Prometheus /metrics, host:port (loopback)
+DEFAULT_STATS = "127.0.0.1:8404"

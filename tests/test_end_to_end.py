@@ -37,7 +37,7 @@ def finished_run(client: DagsterGraphQL, tags: dict[str, str]):
     return runs[0] if runs and runs[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
 
 
-def test_commit_triggers_a_sensor_run_that_materializes_api_spec(tmp_path: Path) -> None:
+def test_commit_triggers_a_sensor_run_through_the_spec_gates(tmp_path: Path) -> None:
     repo = TempRepo(tmp_path / "estate")
     first = repo.commit("bookstore", api("bookstore"))
     home = tmp_path / "home"
@@ -61,6 +61,9 @@ def test_commit_triggers_a_sensor_run_that_materializes_api_spec(tmp_path: Path)
         assert newest["metadata"]["commit"] == second
         assert newest["metadata"]["spec_version"] == "1.1.0"
         assert Path(newest["metadata"]["bundled_spec"]).is_file()
+        gate = next(m for m in client.materializations("breaking_changes", "bookstore") if m["runId"] == run["runId"])
+        assert gate["metadata"]["commit"] == second
+        assert gate["metadata"]["baseline_commit"] == first  # the first run's spec passed the gates
     finally:
         dagster.stop()
     assert dagster.processes and all(p.poll() is not None for p in dagster.processes)

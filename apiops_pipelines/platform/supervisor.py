@@ -114,6 +114,9 @@ class Supervisor:
         for folder in (self.home, self.programs_dir, self.logs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.config.write_text(self.render_config())
+        env = dict(os.environ if env is None else env)
+        # `python` in a service command is the pipeline's own interpreter (its venv), activated or not
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
         done = subprocess.run(
             [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.config)],
             check=False, capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,

@@ -1,0 +1,61 @@
+import os
+import time
+
+import dagster as dg
+
+from apiops_pipelines.assets.mock_server import mock_server
+from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.run_spec import identity, load_run_spec
+from apiops_pipelines.platform import PlatformError
+from apiops_pipelines.platform.runtime import ServiceStartError
+from apiops_pipelines.resources.platform import PlatformResource
+from apiops_pipelines.resources.repository import RepositoryResource
+from apiops_pipelines.staging import StagingInstance
+
+
+@dg.asset(
+    partitions_def=api_partitions,
+    group_name="lifecycle",
+    deps=[mock_server],
+    kinds={"supervisord"},
+    description="A fresh instance of the API's service at the run's commit, private to the run (not behind "
+    "the production frontend), for the verification stages; torn down when the run ends, whatever its outcome.",
+)
+def staging_deployment(
+    context: dg.AssetExecutionContext, repository: RepositoryResource, platform: PlatformResource
+) -> dg.MaterializeResult:
+    api = context.partition_key
+    watched, spec = load_run_spec(context, repository)
+    commit, service = spec.commit.sha, spec.definition.config.service
+    if service is None:
+        raise dg.Failure(
+            description=f"'{api}' has no service in {spec.definition.config_path}, so there is nothing to deploy "
+            "and verify: add service.command (or service.upstream)", allow_retries=False,
+        )  # fmt: skip
+    registry = platform.staging()
+    started = time.time()
+    try:
+        running = platform.running()
+        api_folder = spec.definition.config_path.rpartition("/")[0]
+        instance = running.start_service(api, watched.repo.path, commit, api_folder, service, os.environ)
+    except (PlatformError, ServiceStartError) as exc:
+        raise dg.Failure(description=f"staging instance of '{api}' at {commit[:12]}: {exc}",
+                         allow_retries=False) from None  # fmt: skip
+    scheme = "https" if instance.tls else "http"
+    url = f"{scheme}://{instance.address}"
+    info = running.supervisor.info(instance.program) if instance.program else None
+    pid = (info or {}).get("pid") or None
+    registry.record(StagingInstance(context.run.run_id, api, commit, url, instance.program, pid, started))
+    context.log.info(f"{api}: staging instance {instance.program or 'upstream'} at {url} (pid {pid})")
+    return dg.MaterializeResult(
+        metadata={
+            **identity(spec, commit),
+            "url": dg.MetadataValue.url(url),
+            "port": int(instance.address.rpartition(":")[2]),
+            "pid": pid or 0,
+            "program": instance.program or "(upstream: not started here)",
+            "started_at": dg.MetadataValue.timestamp(started),
+            "ready_after_s": round(time.time() - started, 2),
+            "private_to_run": context.run.run_id,
+        },
+    )

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from apiops_pipelines.platform import Platform
+from apiops_pipelines.settings import apiops_home
+from apiops_pipelines.staging import StagingRegistry
+
+
+class PlatformResource(dg.ConfigurableResource):
+    """The local platform under `<home>/platform`: HAProxy (production frontend) and supervisord, which runs
+    the service instances and mocks. Started on first use; it outlives runs, as deployments do."""
+
+    home: str = ""
+    frontend: str = "127.0.0.1:8080"
+    stats: str = "127.0.0.1:8404"
+
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser() if self.home else apiops_home()
+
+    def platform(self) -> Platform:
+        return Platform(self.home_path() / "platform", frontend=self.frontend, stats=self.stats)
+
+    def running(self) -> Platform:
+        """The platform, brought up (and reconciled with its recorded state) when it is not running."""
+        platform = self.platform()
+        if not platform.supervisor.is_running() or not platform.gateway.is_up():
+            platform.up()
+        return platform
+
+    def staging(self) -> StagingRegistry:
+        return StagingRegistry(self.home_path() / "staging")
