@@ -20,7 +20,8 @@ query Mats($path: [String!]!, $partitions: [String!]) {
     ... on Asset {
       assetMaterializations(partitions: $partitions, limit: 20) {
         partition runId
-        metadataEntries { label ... on TextMetadataEntry { text } ... on PathMetadataEntry { path } }
+        metadataEntries { label ... on TextMetadataEntry { text } ... on PathMetadataEntry { path }
+                          ... on UrlMetadataEntry { url } }
       }
     }
   }
@@ -52,5 +53,5 @@ class DagsterGraphQL:
         result = self.query(_MATERIALIZATIONS, {"path": [asset], "partitions": [partition]})["assetOrError"]
         found = result.get("assetMaterializations") or []
         for item in found:
-            item["metadata"] = {e["label"]: e.get("text") or e.get("path") for e in item.pop("metadataEntries")}
+            item["metadata"] = {e["label"]: e.get("text") or e.get("path") or e.get("url") for e in item.pop("metadataEntries")}
         return found

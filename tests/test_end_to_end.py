@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from gitrepo import TempRepo, api
 
 from apiops_pipelines.dagster_graphql import DagsterGraphQL
 from apiops_pipelines.demo.dagster_processes import DagsterProcesses
+from apiops_pipelines.platform import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,7 +45,9 @@ def test_commit_triggers_a_sensor_run_through_the_spec_gates(tmp_path: Path) -> 
     repo = TempRepo(tmp_path / "estate")
     first = repo.commit("bookstore", api("bookstore"))
     home = tmp_path / "home"
-    env = {"APIOPS_REPO": str(repo.path), "APIOPS_HOME": str(home), "APIOPS_SENSOR_INTERVAL": "2"}
+    home = Path(tempfile.mkdtemp(prefix="apx-"))  # short: the platform's supervisord socket lives under it
+    env = {"APIOPS_REPO": str(repo.path), "APIOPS_HOME": str(home), "APIOPS_SENSOR_INTERVAL": "2",
+           "APIOPS_FRONTEND": f"127.0.0.1:{free_port()}", "APIOPS_STATS": f"127.0.0.1:{free_port()}"}  # fmt: skip
     dagster = DagsterProcesses(home / "dagster", free_port(), env, tmp_path / "logs")
     dagster.start()
     try:
@@ -64,8 +70,13 @@ def test_commit_triggers_a_sensor_run_through_the_spec_gates(tmp_path: Path) -> 
         gate = next(m for m in client.materializations("breaking_changes", "bookstore") if m["runId"] == run["runId"])
         assert gate["metadata"]["commit"] == second
         assert gate["metadata"]["baseline_commit"] == first  # the first run's spec passed the gates
+        mock = next(m for m in client.materializations("mock_server", "bookstore") if m["runId"] == run["runId"])
+        assert httpx.get(mock["metadata"]["url"] + "things", timeout=10).status_code == 200
+        assert not client.materializations("staging_deployment", "bookstore")  # no service: nothing deployed
     finally:
         dagster.stop()
+        Platform(home / "platform").down()
+        shutil.rmtree(home, ignore_errors=True)
     assert dagster.processes and all(p.poll() is not None for p in dagster.processes)
 
 
@@ -80,7 +91,9 @@ def test_demo_stopped_by_sigterm_stops_its_dagster_processes(tmp_path: Path) -> 
     port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "apiops_pipelines.cli", "demo", "--port", str(port)],
-        env={**os.environ, "APIOPS_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "APIOPS_HOME": str(home), "APIOPS_FRONTEND": f"127.0.0.1:{free_port()}",
+             "APIOPS_STATS": f"127.0.0.1:{free_port()}"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
     try:

@@ -1,5 +1,6 @@
 import os
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -19,19 +20,22 @@ from apiops_pipelines.staging import StagingInstance
     deps=[mock_server],
     kinds={"supervisord"},
     description="A fresh instance of the API's service at the run's commit, private to the run (not behind "
-    "the production frontend), for the verification stages; torn down when the run ends, whatever its outcome.",
+    "the production frontend), for the verification stages; torn down when the run ends, whatever its outcome. "
+    "An API without `service:` (lint, diff and mock only) deploys nothing, says so, and the stages that need "
+    "an instance are skipped.",
+    output_required=False,
 )
 def staging_deployment(
     context: dg.AssetExecutionContext, repository: RepositoryResource, platform: PlatformResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     api = context.partition_key
     watched, spec = load_run_spec(context, repository)
     commit, service = spec.commit.sha, spec.definition.config.service
     if service is None:
-        raise dg.Failure(
-            description=f"'{api}' has no service in {spec.definition.config_path}, so there is nothing to deploy "
-            "and verify: add service.command (or service.upstream)", allow_retries=False,
-        )  # fmt: skip
+        context.log.warning(f"'{api}' has no service: in {spec.definition.config_path}, so nothing is deployed and "
+                            "the stages that need a running instance are skipped; add service.command (or "
+                            "service.upstream) to verify and release it")  # fmt: skip
+        return
     registry = platform.staging()
     started = time.time()
     try:
@@ -47,7 +51,7 @@ def staging_deployment(
     pid = (info or {}).get("pid") or None
     registry.record(StagingInstance(context.run.run_id, api, commit, url, instance.program, pid, started))
     context.log.info(f"{api}: staging instance {instance.program or 'upstream'} at {url} (pid {pid})")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **identity(spec, commit),
             "url": dg.MetadataValue.url(url),

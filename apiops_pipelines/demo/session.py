@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from apiops_pipelines.dagster_graphql import DagsterGraphQL
 from apiops_pipelines.demo.dagster_processes import DagsterProcesses
 from apiops_pipelines.demo.estate import create_demo_repo
+from apiops_pipelines.settings import DEFAULT_FRONTEND, FRONTEND_ENV
 
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
@@ -48,8 +50,9 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
     paths = demo_paths(home)
     repo, created = create_demo_repo(paths["repo"], reset=reset)
     say(f"{'created' if created else 'reusing'} the demo repository {repo}")
+    frontend = os.environ.get(FRONTEND_ENV) or DEFAULT_FRONTEND
     env = {"APIOPS_REPO": str(repo), "APIOPS_BRANCH": "main", "APIOPS_HOME": str(home),
-           "APIOPS_SENSOR_INTERVAL": str(interval)}  # fmt: skip
+           "APIOPS_SENSOR_INTERVAL": str(interval), FRONTEND_ENV: frontend}  # fmt: skip
     dagster = DagsterProcesses(paths["dagster"], port, env, paths["logs"])
     dagster.start()
     try:
@@ -59,6 +62,9 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
         say("  Automation > git_commit_sensor   each tick: the commits it saw and the runs it started")
         say("  Runs                             one run per API and commit, tagged apiops/api, apiops/commit ...")
         say("  Catalog > api_spec > Events      each API's spec: commit, author, spec_version, spec_sha256, files")
+        say("  Catalog > spec_validation, breaking_changes > Checks   the gates: findings, changelog, pacts")
+        say("  Catalog > mock_server, staging_deployment            the mock's URL, the run's private instance")
+        say(f"The mocks answer on the platform's frontend: http://{frontend}/mock/<api>/ (apiops platform status)")
         say("Replay the story of further commits with:  apiops story --next   (or --list, --all)\n")
         if once:
             statuses = wait_for_runs(DagsterGraphQL(dagster.url), ["bookstore", "orders"], 600, say)
@@ -73,3 +79,17 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
     finally:
         say("stopping Dagster ...")
         dagster.stop()
+        _stop_platform(home, say)
+
+
+def _stop_platform(home: Path, say) -> None:
+    """The runs started the platform (HAProxy, supervisord, mocks, services); the demo stops what it started."""
+    from apiops_pipelines.platform import Platform
+
+    try:
+        platform = Platform(home / "platform")
+        if platform.supervisor.is_running():
+            say("stopping the platform (HAProxy, supervisord and its services) ...")
+            platform.down()
+    except Exception as exc:  # noqa: BLE001 - stopping must not hide how the demo ended
+        say(f"could not stop the platform under {home / 'platform'}: {exc} (apiops platform down)")
