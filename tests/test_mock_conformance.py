@@ -143,3 +143,19 @@ def test_swagger2_documents_are_served_with_base_path_body_and_form_parameters()
     assert client.request("POST", "/v2/pets/4/photo", content=b"caption=hi&width=500", headers=form).status_code == 422
     assert client.request("POST", "/v2/pets/4/photo", content=b"width=5", headers=form).status_code == 422
     client.close()
+
+
+def test_a_generated_null_is_sent_as_a_json_null_body() -> None:
+    """GitHub's GET /app answers a nullable `integration`: when the generator chose null, the mock sent an
+    empty body without a Content-Type, which no JSON client can read."""
+    document = {"openapi": "3.1.0", "info": {"title": "Null", "version": "1"}, "paths": {
+        "/nothing": {"get": {"responses": {"200": {"description": "null", "content": {
+            "application/json": {"schema": {"type": "null"}}}}}}},
+        "/gone": {"delete": {"responses": {"204": {"description": "no body"}}}}}}  # fmt: skip
+    client = Client(build_mock_app(document))
+    response = client.get("/nothing", headers={"Prefer": "dynamic=true"})
+    assert response.status_code == 200 and response.content == b"null"
+    assert response.headers["content-type"] == "application/json"
+    gone = client.request("DELETE", "/gone")
+    assert gone.status_code == 204 and gone.content == b"" and "content-type" not in gone.headers
+    client.close()

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from test_mock_helpers import hard_schemas
 
+from apiops_pipelines.mock.conform import conform
 from apiops_pipelines.mock.dialect import SchemaTranslator
 from apiops_pipelines.mock.generate import GenerationError, SchemaGenerator
 from apiops_pipelines.mock.patterns import generate_matching
@@ -41,9 +42,11 @@ def test_the_same_seed_key_gives_the_same_value_and_others_vary() -> None:
 def test_one_of_values_match_exactly_one_branch() -> None:
     """A value valid for both overlapping branches would break clients that dispatch on oneOf."""
     generator = _generator({"$ref": "#/components/schemas/Loose"}, hard_schemas(True))
+    branches = hard_schemas(True)["Loose"]["oneOf"]
     for seed in range(30):
         value = generator.generate(str(seed))
-        assert "b" not in value  # {b: ...} would also match the first branch
+        # {b: ...} alone would also match the first branch; with `a` not an integer it matches the second only
+        assert [jsonschema.Draft202012Validator(b).is_valid(value) for b in branches].count(True) == 1, value
     either = _generator({"oneOf": [{"type": "integer", "multipleOf": 2}, {"type": "integer", "multipleOf": 3}]})
     assert all(either.generate(str(s)) % 6 for s in range(30))
 
@@ -84,7 +87,53 @@ def test_an_impossible_schema_is_a_clear_error() -> None:
                 "self": {"$ref": "#/components/schemas/Loop"}}}}).generate("s")  # fmt: skip
 
 
-def test_completion_fills_required_fields_and_keeps_given_ones() -> None:
+def test_conforming_fills_required_fields_and_keeps_given_ones() -> None:
     generator = _generator({"$ref": "#/components/schemas/Derived"}, hard_schemas(True))
-    value = generator.complete({"name": "kept"}, "s")
+    value = conform(generator, {"name": "kept"}, "s")
     assert value["name"] == "kept" and {"id", "price"} <= value.keys()
+    assert generator.is_valid(value)
+
+
+def test_conforming_drops_or_regenerates_what_the_schema_does_not_allow() -> None:
+    """Stateful mode stored STAPI's POSTed search forms as the collection's items and listed them: every
+    listed item lacked the item schema's required `uid` and `name`."""
+    generator = _generator({"type": "object", "additionalProperties": False, "required": ["uid", "name"],
+                            "properties": {"uid": {"type": "string", "pattern": "^AN[0-9]{4}$"},
+                                           "name": {"type": "string"}, "legs": {"type": "integer"},
+                                           "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}}}},
+                           {})  # fmt: skip
+    sent = {"name": "Tribble", "legs": "none", "pageNumber": 2, "uid": "x", "tags": ["a", 3, "c"]}
+    value = conform(generator, sent, "s")
+    assert generator.is_valid(value), value
+    assert value["name"] == "Tribble" and "pageNumber" not in value and isinstance(value.get("legs", 0), int)
+    assert value["tags"][0] == "a" and len(value["tags"]) == 2
+    assert conform(generator, value, "other") == value  # what fits already is kept as it is
+
+
+def test_one_of_branches_that_overlap_entirely_are_set_apart_by_a_property_only_one_allows() -> None:
+    """GitHub's 409 for PUT /repos/{owner}/{repo}/contents/{path} is oneOf two open error objects whose
+    properties are all optional: every value fitted both, and the mock answered 500 (generation failed)."""
+    basic = {"type": "object", "properties": {"message": {"type": "string"}, "url": {"type": "string"}}}
+    rules = {"type": "object", "properties": {"message": {"type": "string"}, "metadata": {"type": "object"}}}
+    generator = _generator({"oneOf": [basic, rules]})
+    for seed in range(20):
+        value = generator.generate(str(seed))
+        assert [jsonschema.Draft202012Validator(b).is_valid(value) for b in (basic, rules)].count(True) == 1, value
+
+
+def test_a_discriminator_value_selects_the_branch_the_value_was_generated_for() -> None:
+    """GitHub's GET /user is oneOf private-user/public-user with a discriminator on `user_view_type`: the
+    mock generated any string there ("qiavcaxe"), which selects no schema."""
+    components = {
+        "Cat": {"type": "object", "required": ["kind", "lives"], "properties": {"kind": {"type": "string"},
+                                                                               "lives": {"type": "integer"}}},
+        "Dog": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}},
+    }  # fmt: skip
+    schema = {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"},
+                        {"type": "object"}],
+              "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat", "puppy": "Dog"}}}  # fmt: skip
+    generator = _generator(schema, components)
+    kinds = {generator.generate(str(seed))["kind"] for seed in range(40)}
+    assert kinds == {"cat", "Cat", "puppy", "Dog"}  # mapping keys and, as OpenAPI resolves them, schema names
+    assert generator.is_valid({"kind": "Cat", "lives": 3}) and not generator.is_valid({"kind": "Cat"})
+    assert not generator.is_valid({"kind": "whale"}) and generator.is_valid({"kind": "puppy"})  # the inline branch selects nothing

@@ -99,3 +99,23 @@ def test_documented_response_headers_are_sent() -> None:
     limited = client.get("/books", headers={"Prefer": "code=400"})
     assert limited.status_code == 400 and limited.headers["content-type"] == "application/problem+json"
     client.close()
+
+
+def test_an_example_that_does_not_fit_its_schema_is_served_only_when_asked_for_by_name() -> None:
+    """171 of GitHub's response examples do not validate against their schemas (`"id": "12,"` where an
+    integer is documented); the mock served them by default, so clients saw data the spec forbids."""
+    pet = {"type": "object", "required": ["name", "kind"], "properties": {"name": {"type": "string"},
+                                                                         "kind": {"enum": ["cat", "dog"]}}}  # fmt: skip
+    spec = {"openapi": "3.0.3", "info": {"title": "Examples", "version": "1"}, "paths": {
+        "/pet": {"get": {"responses": {"200": {"description": "a pet", "content": {"application/json": {
+            "schema": pet, "example": {"name": "Tom", "kind": "cow"},
+            "examples": {"broken": {"value": {"name": 7}}, "fine": {"value": {"name": "Rex", "kind": "dog"}}}}}}}}},
+        "/pets": {"get": {"responses": {"200": {"description": "pets", "content": {"application/json": {
+            "schema": {"type": "array", "items": pet}, "example": [{"name": "Tom"}]}}}}}},
+    }}  # fmt: skip
+    client = Client(build_mock_app(spec))
+    assert client.get("/pet").json() == {"name": "Rex", "kind": "dog"}  # the first example that fits
+    assert client.get("/pet", headers={"Prefer": "example=broken"}).json() == {"name": 7}
+    generated = client.get("/pets").json()
+    assert generated != [{"name": "Tom"}] and all(p["kind"] in ("cat", "dog") for p in generated)
+    client.close()

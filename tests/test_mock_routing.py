@@ -61,3 +61,16 @@ def test_unknown_paths_and_empty_parameters_do_not_match_and_a_trailing_slash_is
 def test_allow_lists_every_method_of_a_path() -> None:
     router = Router([_Op("GET", "/x"), _Op("DELETE", "/x")])
     assert router.routes["/x"].allow == "DELETE, GET, HEAD"
+
+
+def test_templates_differing_only_in_parameter_names_are_told_apart_by_method() -> None:
+    """Netlify's API has GET /sites/{site_id}/database/migrations/{name} and POST .../{deploy_id}: the
+    router returned the first template only, so every POST got a 405."""
+    router = Router([_Op("GET", "/m/{name}"), _Op("POST", "/m/{deploy_id}"), _Op("GET", "/m/latest")])
+    match = router.match("/m/7")
+    assert match.operation("GET") == (router.routes["/m/{name}"].operations["GET"], {"name": "7"})
+    assert match.operation("POST") == (router.routes["/m/{deploy_id}"].operations["POST"], {"deploy_id": "7"})
+    assert match.operation("DELETE") is None and match.allow == "GET, HEAD, POST"
+    static = router.match("/m/latest")  # a static segment still wins, and the templates stay reachable
+    assert static.operation("GET")[0].path == "/m/latest"
+    assert static.operation("POST") == (router.routes["/m/{deploy_id}"].operations["POST"], {"deploy_id": "latest"})

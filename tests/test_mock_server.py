@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_mock_helpers import bundled
+from test_mock_helpers import Client, bundled
 
+from apiops_pipelines.mock import build_mock_app
 from apiops_pipelines.mock.server import MockServerProcess, check_host, serve
 
 
@@ -75,3 +76,21 @@ def test_a_non_loopback_host_is_refused_unless_allowed(tmp_path: Path) -> None:
 def test_stateful_mode_needs_a_single_worker() -> None:
     with pytest.raises(ValueError, match="one process"):
         serve(bundled("orders"), port=0, stateful=True, workers=2)
+
+
+def test_a_failure_inside_the_mock_is_a_500_problem_naming_it_not_a_dropped_connection() -> None:
+    """Stateful mode once compiled `{"allOf": []}` for a collection without an id schema: the exception left
+    the ASGI app, and the client saw the connection close with no answer."""
+    app = build_mock_app(bundled("orders"))
+    endpoint = next(e for e in app.endpoints if e.method == "GET" and e.path == "/orders/{orderId}")
+
+    def broken(prefer: str, accept: str) -> None:
+        raise KeyError("boom")
+
+    endpoint.plan.respond = broken  # type: ignore[method-assign]
+    client = Client(app)
+    response = client.get("/orders/ord_1")
+    assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "the mock failed on GET /orders/ord_1: KeyError: 'boom'"
+    assert client.get("/health").status_code == 200  # the other operations keep answering
+    client.close()

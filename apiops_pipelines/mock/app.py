@@ -71,18 +71,19 @@ class MockApp:
             match = self.router.match(path)
             if match is None:
                 raise Problem(404, "not-found", f"no path of the spec matches {path}")
-            endpoint = match.route.operation(method)
-            if endpoint is None:
-                allow = match.route.allow
+            found = match.operation(method)
+            if found is None:
+                allow = match.allow
                 detail = f"{method} is not documented for {match.route.template}; allowed: {allow}"
                 raise Problem(405, "method-not-allowed", detail, headers=[(b"allow", allow.encode())])
+            endpoint, path_params = found
             headers: dict[str, str] = {}
             for key, value in scope["headers"]:
                 name = key.decode("latin-1")
                 text = value.decode("latin-1")
                 headers[name] = f"{headers[name]}, {text}" if name in headers else text
             body = await _read_body(receive) if endpoint.reads_body else b""
-            parsed = endpoint.validator.check(match.params, scope["query_string"], headers, body)
+            parsed = endpoint.validator.check(path_params, scope["query_string"], headers, body)
             prefer, accept = headers.get("prefer", ""), headers.get("accept", "")
             if self.resources is not None:
                 stored = self.resources.handle(endpoint.op, endpoint.plan, path[len(match.prefix) :], match.prefix,
@@ -93,6 +94,9 @@ class MockApp:
             return rendered.status, rendered.headers, rendered.body
         except Problem as problem:
             return problem.render()
+        except Exception as exc:  # noqa: BLE001 - a mock bug must answer 500 with the reason, not drop the connection
+            detail = f"the mock failed on {method} {path}: {type(exc).__name__}: {exc}"
+            return Problem(500, "mock-error", detail[:1000]).render()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.mock.discriminator import discriminated
 from apiops_pipelines.mock.spec import SpecError, resolve_pointer
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
@@ -108,6 +109,8 @@ class SchemaTranslator:
             hidden = "readOnly" if mode == "request" else "writeOnly" if mode == "response" and self.legacy else None
             props = schema["properties"]
             out["required"] = [n for n in out["required"] if not (hidden and self._flag(props.get(n), hidden))]
+        if "discriminator" in schema:
+            out = discriminated(schema, out)
         if self.legacy:
             return self._legacy(out, schema, mode)
         return out

@@ -16,6 +16,7 @@ from random import Random
 from typing import Any
 
 from apiops_pipelines.mock.dialect import split_defs
+from apiops_pipelines.mock.exclusive import set_apart
 from apiops_pipelines.mock.formats import format_string, word
 from apiops_pipelines.mock.numbers import number_in_bounds
 from apiops_pipelines.mock.patterns import generate_matching
@@ -51,8 +52,6 @@ class SchemaGenerator:
 
     def generate(self, seed_key: str, *, use_examples: bool = True) -> Any:
         """A value valid against the schema; the same `seed_key` gives the same value."""
-        if self._validator is None:
-            self._validator = compile_validator(self.schema)
         problem = "no attempt produced a valid value"
         for attempt in range(_ATTEMPTS):
             # Later attempts alternate: without examples (repeated examples can break uniqueItems), and with
@@ -63,14 +62,15 @@ class SchemaGenerator:
             except (Impossible, RecursionError) as exc:
                 problem = str(exc) or "the schema admits no value"
                 continue
-            if self._validator.is_valid(value):
+            if self.is_valid(value):
                 return value
         raise GenerationError(problem)
 
-    def complete(self, value: Any, seed_key: str) -> Any:
-        """`value` with every required property it lacks filled in, recursively (stateful mode)."""
-        self.use_examples = True
-        return self._complete(self.root, value, Random(seed_key), 0)
+    def is_valid(self, value: Any) -> bool:
+        """Whether `value` validates against the whole schema."""
+        if self._validator is None:
+            self._validator = compile_validator(self.schema)
+        return self._validator.is_valid(value)
 
     def valid(self, schema: Any, value: Any) -> bool:
         cached = self._validators.get(id(schema))
@@ -117,6 +117,9 @@ class SchemaGenerator:
                         continue
                     if keyword == "anyOf" or sum(self.valid(b, candidate) for b in branches) == 1:
                         return candidate
+                    apart = set_apart(self, candidate, self.flat.merged(base, branches[index]), branches, index)
+                    if apart is not None:
+                        return apart
                 raise Impossible(f"no branch of {keyword} could be satisfied alone")
         if "if" in s:
             base = self._without_key(self._without_key(self._without_key(s, "if"), "then"), "else")
@@ -265,25 +268,6 @@ class SchemaGenerator:
         if len(out) < low:
             raise Impossible(f"cannot reach minProperties {low}")
         return out
-
-    def _complete(self, schema: Any, value: Any, rng: Random, depth: int) -> Any:
-        s = self.flat.flatten(schema)
-        if isinstance(value, dict):
-            out = dict(value)
-            for name in s.get("required") or ():
-                if name not in out:
-                    try:
-                        out[name] = self.value(self.property_schema(s, name), rng, depth + 1)
-                    except Impossible:
-                        pass
-            props = s.get("properties") or {}
-            for name, item in value.items():
-                if name in props:
-                    out[name] = self._complete(props[name], item, rng, depth + 1)
-            return out
-        if isinstance(value, list) and isinstance(s.get("items"), (dict, bool)):
-            return [self._complete(s["items"], item, rng, depth + 1) for item in value]
-        return value
 
 
 def _refers(schema: Any) -> bool:

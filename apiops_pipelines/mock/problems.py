@@ -22,6 +22,7 @@ _TITLES = {
     "resource-not-found": "Resource not found",
     "generation-failed": "Cannot generate a response",
     "payload-too-large": "Payload too large",
+    "mock-error": "The mock failed",
 }
 
 

@@ -4,7 +4,8 @@ By default the lowest documented 2xx (else `2XX`, else `default`, else the lowes
 `Prefer: code=404` and `Prefer: example=name` pick another, `Prefer: dynamic=true` asks for data generated
 from the schema instead of the spec's examples. The media type follows `Accept` (JSON when it allows).
 The body is the media type's example, else its first named example, else generated from the schema
-(which uses schema-level examples that validate). Everything is deterministic for a seed, so each
+(which uses schema-level examples that validate); an example that does not validate against its schema
+is passed over unless asked for by name. Everything is deterministic for a seed, so each
 (Prefer, Accept) pair is rendered once and served from a cache.
 """
 
@@ -21,6 +22,9 @@ from apiops_pipelines.mock.problems import Problem
 from apiops_pipelines.mock.spec import MediaType, Operation, Response
 
 _CACHE_SIZE = 64
+# No body at all, unlike `None`: a nullable schema's generated `null` is a body (`null`, application/json);
+# answered empty and without a Content-Type, it broke clients of GitHub's nullable `integration` (GET /app).
+NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 _NO_CONTENT = (204, 205, 304)
 
 
@@ -141,18 +145,19 @@ class ResponsePlan:
         return self._generators[key]
 
     def data(self, choice: Choice) -> Any:
-        """The body as a value: a named or the first example, or data generated from the schema."""
+        """The body as a value: a named or the first example, or data generated from the schema; `NO_BODY`."""
         media = choice.media
         if media is None or choice.status in _NO_CONTENT:
-            return None
+            return NO_BODY
         if choice.example is not None:
-            return media.examples[choice.example]
-        if not choice.dynamic and media.has_example:
-            return media.example
-        if not choice.dynamic and media.examples:
-            return next(iter(media.examples.values()))
+            return media.examples[choice.example]  # asked for by name: served as written, valid or not
+        if not choice.dynamic:
+            documented = [media.example] if media.has_example else []
+            for example in [*documented, *media.examples.values()]:
+                if self._fits(choice.response, media, example):
+                    return example
         if media.schema is None:
-            return None
+            return NO_BODY
         seed_key = f"{self.seed}|{self.op.key}|{choice.response.status}|{media.name}"
         try:
             return self.generator(choice.response, media).generate(seed_key, use_examples=not choice.dynamic)
@@ -160,11 +165,16 @@ class ResponsePlan:
             raise Problem(500, "generation-failed", f"no value valid for the {choice.response.status} {media.name} "
                           f"schema of {self.op.key} could be generated: {exc}") from None  # fmt: skip
 
+    def _fits(self, response: Response, media: MediaType, example: Any) -> bool:
+        """Whether a documented example validates against its schema: specs hold examples that do not (171
+        of GitHub's), and what the mock answers by default must validate; those are replaced by generated data."""
+        return media.schema is None or self.generator(response, media).is_valid(example)
+
     def render(self, choice: Choice, value: Any, extra: list[tuple[bytes, bytes]] | None = None) -> Rendered:
         replaced = {name for name, _ in extra or ()}
         headers = [h for h in self._headers(choice) if h[0] not in replaced]
         body = b""
-        if choice.media is not None and value is not None and choice.status not in _NO_CONTENT:
+        if choice.media is not None and value is not NO_BODY and choice.status not in _NO_CONTENT:
             body, content_type = encode(value, choice.media.name)
             headers.append((b"content-type", content_type.encode("latin-1", "replace")))
         headers.append((b"content-length", str(len(body)).encode()))

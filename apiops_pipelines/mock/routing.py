@@ -3,7 +3,9 @@
 Paths compile to a tree of segments: static segments are dict look-ups, templated segments match by
 position, and a static segment wins over a templated one (`/books/new` before `/books/{id}`), backtracking
 when the static branch leads nowhere. The base path of `servers[0].url` is optional: `/v1/books` and
-`/books` both reach `/books`. Matches are cached per raw path.
+`/books` both reach `/books`. Templates that differ only in their parameters' names (`/m/{name}` for GET,
+`/m/{id}` for POST: real specs have them) all match, and the method picks among them. Matches are cached
+per raw path.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import unquote
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _CACHE_SIZE = 8192
+_MAX_MATCHES = 16  # a path reaching more templates than this is not a spec anyone wrote
 
 
 @dataclass
@@ -32,9 +35,28 @@ class Route:
 
 @dataclass(frozen=True)
 class Match:
-    route: Route
+    route: Route  # the best match
     params: dict[str, str]  # path parameters, percent-decoded, not yet coerced; shared: do not modify
     prefix: str  # the base path the request used ("" without it)
+    others: tuple[tuple[Route, dict[str, str]], ...] = ()  # other templates the path matches, in priority order
+
+    def operation(self, method: str) -> tuple[Any, dict[str, str]] | None:
+        """The operation for `method` of the first matching template that documents it, and its parameters."""
+        found = self.route.operation(method)
+        if found is not None:
+            return found, self.params
+        for route, params in self.others:
+            found = route.operation(method)
+            if found is not None:
+                return found, params
+        return None
+
+    @property
+    def allow(self) -> str:
+        if not self.others:
+            return self.route.allow
+        methods = {m for route in (self.route, *(r for r, _ in self.others)) for m in route.allow.split(", ")}
+        return ", ".join(sorted(methods))
 
 
 class _Node:
@@ -104,20 +126,27 @@ class Router:
 
     def _match(self, path: str, prefix: str) -> Match | None:
         parts = [unquote(s) if "%" in s else s for s in segments(path)]
-        params: dict[str, str] = {}
-        route = _walk(self._root, parts, 0, params)
-        return Match(route, params, prefix) if route is not None else None
+        found: list[tuple[Route, dict[str, str]]] = []
+        _walk(self._root, parts, 0, {}, found)
+        if not found:
+            return None
+        (route, params), *others = found
+        return Match(route, params, prefix, tuple(others))
 
 
-def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str]) -> Route | None:
+def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str],
+          found: list[tuple[Route, dict[str, str]]]) -> None:  # fmt: skip
+    """Every route the path reaches, best first: static segments before templated ones, position by position."""
+    if len(found) >= _MAX_MATCHES:
+        return
     if index == len(parts):
-        return node.route
+        if node.route is not None:
+            found.append((node.route, params))
+        return
     part = parts[index]
     child = node.static.get(part)
     if child is not None:
-        found = _walk(child, parts, index + 1, params)
-        if found is not None:
-            return found
+        _walk(child, parts, index + 1, params, found)
     for pattern, names, child in node.templated:
         if pattern is None:
             if not part:
@@ -128,11 +157,7 @@ def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str]) -> 
             if matched is None:
                 continue
             values = dict(zip(names, matched.groups()))
-        found = _walk(child, parts, index + 1, params)
-        if found is not None:
-            params.update(values)
-            return found
-    return None
+        _walk(child, parts, index + 1, {**params, **values}, found)
 
 
 def _segment_pattern(segment: str) -> re.Pattern[str]:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,14 @@ def app_from_environment() -> Any:
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, ready: tuple[Path, str] | None) -> None:
+    def __init__(self, config: uvicorn.Config, ready: Callable[[], None]) -> None:
         super().__init__(config)
         self.ready = ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        if self.ready is not None and not self.should_exit:
-            _write_ready(*self.ready)
+        if not self.should_exit:
+            self.ready()
 
 
 def _write_ready(path: Path, url: str) -> None:
@@ -72,21 +73,29 @@ def _write_ready(path: Path, url: str) -> None:
 
 def serve(document: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, seed: int = 0, stateful: bool = False,
           workers: int = 1, *, validate: bool = True, allow_public: bool = False, ready_file: Path | None = None,
-          log_level: str = "warning") -> None:  # fmt: skip
-    """Serve the mock until interrupted (SIGINT/SIGTERM)."""
+          on_ready: Callable[[str], None] | None = None, log_level: str = "warning") -> None:  # fmt: skip
+    """Serve the mock until interrupted (SIGINT/SIGTERM). Once it accepts requests, its base URL is written
+    to `ready_file` and passed to `on_ready`."""
     check_host(host, allow_public)
     if stateful and workers > 1:
         raise ValueError("stateful mode keeps resources in one process: use workers=1")
     options = {"seed": seed, "stateful": stateful, "validate": validate}
     app = build_mock_app(document, **options)  # compile before binding: a bad spec fails fast
+    sock = _bind(host, port)
     gc.collect()
     gc.freeze()  # the compiled spec lives as long as the server: keep it out of every collection
-    sock = _bind(host, port)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}"
     common: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "lifespan": "on", "access_log": False,
                               "log_level": log_level, "server_header": False, "backlog": 2048}  # fmt: skip
+
+    def ready() -> None:
+        if ready_file is not None:
+            _write_ready(ready_file, url)
+        if on_ready is not None:
+            on_ready(url)
+
     if workers <= 1:
-        _Server(uvicorn.Config(app, **common), (ready_file, url) if ready_file else None).run(sockets=[sock])
+        _Server(uvicorn.Config(app, **common), ready).run(sockets=[sock])
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -97,8 +106,7 @@ def serve(document: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, s
         config = uvicorn.Config("apiops_pipelines.mock.server:app_from_environment", factory=True, workers=workers,
                                 **common)  # fmt: skip
         supervisor = Multiprocess(config, sockets=[sock])
-        if ready_file is not None:
-            _write_ready(ready_file, url)  # the socket listens already: early requests wait in its backlog
+        ready()  # the socket listens already: early requests wait in its backlog
         supervisor.run()
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from apiops_pipelines.mock.conform import conform
 from apiops_pipelines.mock.dialect import SchemaTranslator, split_defs
 from apiops_pipelines.mock.generate import GenerationError, SchemaGenerator
 from apiops_pipelines.mock.params import schema_types
@@ -95,8 +96,9 @@ class Resources:
         new_id = self._new_id(collection, generator, id_field, store)
         record = {**body, id_field: new_id}
         if generator is not None:
-            record = generator.complete(record, f"{self.seed}|{collection.path}|record|{collection.counter}")
-            record[id_field] = new_id
+            record = conform(generator, record, f"{self.seed}|{collection.path}|record|{collection.counter}")
+            if isinstance(record, dict) and record.get(id_field) != new_id:
+                new_id = record.get(id_field, new_id)  # the schema forced another id: address it by that one
         store[str(new_id)] = record
         location = f"{prefix}{path}/{quote(str(new_id), safe='')}"
         return plan.render(choice, record, extra=[(b"location", location.encode("latin-1", "replace"))])
@@ -111,15 +113,22 @@ class Resources:
             raise Problem(404, "resource-not-found", f"nothing is stored at {path} (stateful mock)")
         if method == "DELETE":
             del store[key]
-            return plan.render(choice, None)
+            return plan.render(choice, plan.data(choice))  # usually a 204; a documented body as without state
         if method in ("PUT", "PATCH") and isinstance(parsed.body, dict):
             id_field = collection.id_field or collection.id_param or "id"
             merged = {**existing, **parsed.body} if method == "PATCH" and existing else dict(parsed.body)
             record = {k: v for k, v in merged.items() if v is not None or method == "PUT"}
             record[id_field] = existing.get(id_field, item_id) if existing else item_id
+            record = self._fit(plan, choice, record, f"{self.seed}|{path}|{method}")
             store[key] = record
             return plan.render(choice, record)
-        return plan.render(choice, existing)
+        return plan.render(choice, self._fit(plan, choice, existing, f"{self.seed}|{path}|GET"))
+
+    def _fit(self, plan: ResponsePlan, choice: Choice, value: Any, seed_key: str) -> Any:
+        """`value` made valid for the chosen response's schema (a stored resource may not be, as sent)."""
+        if choice.media is None or choice.media.schema is None:
+            return value
+        return conform(plan.generator(choice.response, choice.media), value, seed_key)
 
     def _list(
         self, collection: Collection, plan: ResponsePlan, choice: Choice, path: str, parsed: Parsed
@@ -134,7 +143,7 @@ class Resources:
         generator = plan.generator(choice.response, choice.media)
         root = generator.flat.flatten(generator.root)
         if "array" in schema_types(root, generator.defs) or "items" in root:
-            return plan.render(choice, page)
+            return plan.render(choice, self._fit(plan, choice, page, f"{self.seed}|{path}|list"))
         props = root.get("properties") or {}
         arrays = [n for n, s in props.items() if "array" in schema_types(generator.flat.flatten(s), generator.defs)]
         if not arrays:
@@ -148,7 +157,7 @@ class Resources:
                 value[prop] = len(records)
             elif prop in query and isinstance(query[prop], int):
                 value[prop] = query[prop]
-        return plan.render(choice, value)
+        return plan.render(choice, self._fit(plan, choice, value, f"{self.seed}|{path}|list"))
 
     def _id_field(self, collection: Collection, generator: SchemaGenerator | None) -> str:
         if collection.id_field is None:
@@ -167,7 +176,8 @@ class Resources:
         defs = {k: v for _, d in parts for k, v in d.items()}
         types = set.union(set(), *(schema_types(root, defs) for root, _ in parts)) if parts else {"integer"}
         if collection.ids is None:
-            collection.ids = SchemaGenerator({"allOf": [root for root, _ in parts], "$defs": defs})
+            # No schema says what an id is (a POST-only collection): any value goes, counters are used.
+            collection.ids = SchemaGenerator({"allOf": [root for root, _ in parts], "$defs": defs} if parts else {})
         ids = collection.ids
         for _ in range(1000):
             collection.counter += 1
