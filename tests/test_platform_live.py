@@ -1,136 +1,52 @@
 """The platform with its real processes: supervisord, HAProxy and tiny HTTP services committed to a Git repo.
 
-Everything binds 127.0.0.1; every traffic loop is bounded in count and time.
+Everything binds 127.0.0.1; every traffic loop is bounded in count and time. Tests under steady traffic
+are in test_platform_traffic.py.
 """
 
 from __future__ import annotations
 
 import http.server
 import os
-import re
 import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from gitrepo import TempRepo
+from platform_support import (
+    SECRET,
+    assert_nothing_left,
+    commit_version,
+    haproxy_pids,
+    make_platform,
+    needs_haproxy,
+    platform,  # noqa: F401 - a fixture
+    process_tree,
+    service,
+    short_folder,  # noqa: F401 - a fixture
+    take_down,
+    url,
+    write_mock_spec,
+)
 
 from apiops_pipelines.api_config import ServiceConfig
-from apiops_pipelines.platform import Platform, ServiceStartError, read_access_log
+from apiops_pipelines.platform import Platform, PlatformError, ServiceStartError
 from apiops_pipelines.platform.gateway import GatewayError
-from apiops_pipelines.platform.haproxy_config import haproxy_binary
 from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntimeError
-from apiops_pipelines.platform.runtime import free_port, port_is_free
+from apiops_pipelines.platform.runtime import port_is_free
 from apiops_pipelines.platform.supervisor import pid_alive
 
-if haproxy_binary() is None:
-    pytest.skip("haproxy is not installed (apt-get install haproxy)", allow_module_level=True)
-
-SECRET = "s3cr3t-token-value"
-APP = '''\
-"""A tiny service for the platform tests. MODE: ok, crash (exits at once), sick (health 500), mute (never listens)."""
-import http.server, json, os, sys, time
-port, mode = int(sys.argv[1]), os.environ.get("MODE", "ok")
-version = open("version.txt").read().strip()
-print(f"starting {version} in mode {mode} on port {port}", flush=True)
-if mode == "crash":
-    print("boom: cannot read settings.toml", file=sys.stderr, flush=True)
-    sys.exit(1)
-if mode == "mute":
-    print("warming caches forever", flush=True)
-    time.sleep(3600)
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # headers and body leave in one write
-
-    def do_GET(self):
-        if self.path == "/health" and mode == "sick":
-            print("health check failed: database unreachable", flush=True)
-            return self.reply(500, {"error": "database unreachable"})
-        token = os.environ.get("API_TOKEN", "")
-        self.reply(200, {"version": version, "path": self.path, "prefix": self.headers.get("X-Forwarded-Prefix"),
-                         "token_len": len(token)})
-
-    def reply(self, status, payload):
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default backlog of 5 makes a burst of new connections wait a SYN retry (1 s)
-
-Server(("127.0.0.1", port), Handler).serve_forever()
-'''
+pytestmark = needs_haproxy
 
 
-def service(**changes: object) -> ServiceConfig:
-    fields = {
-        "command": [sys.executable, "app.py", "{port}"], "cwd": "service",
-        "env": {"API_TOKEN": "Bearer ${APIOPS_TEST_TOKEN}"}, "health": "/health", "ready_timeout": 10,
-    }  # fmt: skip
-    return ServiceConfig(**{**fields, **changes})
-
-
-def commit_version(repo: TempRepo, version: str) -> str:
-    return repo.commit(version, {"shop/service/app.py": APP, "shop/service/version.txt": version})
-
-
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    monkeypatch.setenv("APIOPS_TEST_TOKEN", SECRET)  # before up(): services inherit supervisord's environment
-    folder = Path(tempfile.mkdtemp(prefix="apx-", dir="/tmp"))  # short: Unix socket paths hold ~100 bytes
-    ports = free_port(), free_port()
-    plat = Platform(folder / "p", frontend=f"127.0.0.1:{ports[0]}", stats=f"127.0.0.1:{ports[1]}")
-    try:
-        assert plat.up()["problems"] == []
-        yield plat
-    finally:
-        plat.down()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def url(plat: Platform, path: str) -> str:
-    return f"{plat.status()['haproxy']['frontend']}{path}"
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (HAProxy's master and its workers)."""
-    found = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found += process_tree(int(entry.name))
-    return found
-
-
-def assert_nothing_left(plat: Platform, error: str) -> None:
-    """No program, no instance folder, no state record, and the port the instance had is free again."""
-    port = int(re.search(r"127\.0\.0\.1:(\d+)", error).group(1))
-    assert [p["name"] for p in plat.supervisor.all_info()] == ["haproxy"]
-    assert plat.status()["programs"] == {}
-    assert list((plat.home / "instances" / "shop").iterdir()) == []
-    assert sorted(p.name for p in (plat.home / "programs").iterdir()) == ["haproxy.conf", "haproxy.sh"]
-    assert port_is_free(port)
+def get(plat: Platform, path: str) -> httpx.Response:
+    return httpx.get(url(plat, path), trust_env=False)
 
 
 def test_service_at_a_commit_is_served_through_the_frontend_with_its_prefix_stripped(
@@ -139,32 +55,54 @@ def test_service_at_a_commit_is_served_through_the_frontend_with_its_prefix_stri
     commit = commit_version(repo, "v1")
     instance = platform.start_service("shop", repo.path, commit, "shop", service())
     platform.set_route("shop", {"stable": (instance, 100)})
-    answer = httpx.get(url(platform, "/shop/items?page=2"), trust_env=False)
+    answer = get(platform, "/shop/items?page=2")
     assert answer.status_code == 200
     assert answer.json() == {"version": "v1", "path": "/items?page=2", "prefix": "/shop", "token_len": 7 + len(SECRET)}
-    assert httpx.get(url(platform, "/elsewhere"), trust_env=False).status_code == 404
-    server = platform.status()["apis"]["shop"]["backends"]["shop"]["servers"]["stable"]
+    assert get(platform, "/shop").json()["path"] == "/"
+    assert get(platform, "/shop/mock/x").json()["path"] == "/mock/x"  # only the API's own prefix is stripped
+    for unrouted in ("/elsewhere", "/shopping/items", "/mock/shop/items", "/"):
+        assert get(platform, unrouted).status_code == 404, unrouted
+    with pytest.raises(PlatformError, match=r"server 'stable' of shop already routes to 127\.0\.0\.1:\d+ \(svc-shop-"):
+        platform.set_route("shop", {"stable": ("127.0.0.1:9", 100)})  # would skip the drain, orphan the instance
+    status = platform.status()
+    server = status["apis"]["shop"]["backends"]["shop"]["servers"]["stable"]
     assert (server["address"], server["commit"], server["live_weight"]) == (instance.address, commit, 100)
     for file in platform.home.rglob("*"):  # state, supervisord confs, launch scripts, logs
         assert not file.is_file() or SECRET.encode() not in file.read_bytes(), file
-    with pytest.raises(HAProxyRuntimeError, match=r"HAProxy refused 'set server shop/nope weight 5': No such server"):
-        platform.gateway.runtime.set_weight("shop", "nope", 5)
-    metrics = httpx.get(platform.status()["haproxy"]["metrics"], trust_env=False).text
-    assert 'haproxy_server_status{proxy="shop",server="stable",state="UP"} 1' in metrics
+    runtime, proxy = platform.gateway.runtime, status["apis"]["shop"]["backends"]["shop"]["proxy"]
+    assert runtime.command("show cli level").strip() == "admin"
+    with pytest.raises(HAProxyRuntimeError, match=rf"HAProxy refused 'set server {proxy}/nope weight 5': No such server"):
+        runtime.set_weight(proxy, "nope", 5)
+    metrics = httpx.get(status["haproxy"]["metrics"], trust_env=False).text
+    assert f'haproxy_server_status{{proxy="{proxy}",server="stable",state="UP"}} 1' in metrics
+    assert status["haproxy"]["metrics"].startswith("http://127.0.0.1:")
     assert platform.supervisor.socket.stat().st_mode & 0o777 == 0o700
     assert "inet_http_server" not in platform.supervisor.config.read_text()  # control over a Unix socket only
 
 
-def test_a_frontend_port_in_use_fails_up_with_haproxys_words(platform: Platform) -> None:
+def test_a_server_added_at_runtime_reuses_its_connections_to_the_service(platform: Platform, repo: TempRepo) -> None:
+    """Guards against HAProxy 2.6 opening a new connection per request to a server added through the runtime
+    API (every canary is), which cost ~4x in throughput and skewed canary latency against a stable from the file."""
+    instance = platform.start_service("shop", repo.path, commit_version(repo, "v1"), "shop", service())
+    platform.set_route("shop", {"stable": (instance, 100)})
+    proxy = platform.status()["apis"]["shop"]["backends"]["shop"]["proxy"]
+    with httpx.Client(trust_env=False) as client:
+        for _ in range(30):
+            assert client.get(url(platform, "/shop/items")).status_code == 200
+    [row] = [r for r in platform.gateway.runtime.stat() if (r["pxname"], r["svname"]) == (proxy, "stable")]
+    assert int(row["stot"]) == 30 and int(row["connect"]) <= 2 and int(row["reuse"]) >= 28, row
+
+
+def test_a_frontend_port_in_use_fails_up_with_the_address_and_the_fix(platform: Platform) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         busy = Platform(platform.home.parent / "busy", frontend=f"127.0.0.1:{squatter.getsockname()[1]}")
         try:
-            with pytest.raises(GatewayError, match=r"cannot bind socket"):
+            with pytest.raises(GatewayError, match=r"frontend address 127\.0\.0\.1:\d+ is in use by another process"):
                 busy.up()
         finally:
-            busy.down()
+            take_down(busy)
 
 
 def test_down_leaves_nothing_running_and_up_restores_routes_and_services(platform: Platform, repo: TempRepo) -> None:
@@ -180,54 +118,64 @@ def test_down_leaves_nothing_running_and_up_restores_routes_and_services(platfor
 
     platform.down()
     assert [p for p in pids if pid_alive(p)] == []
-    assert platform.status()["supervisord"] == {"pid": None, "running": False}
+    assert platform.status()["supervisord"]["running"] is False
     with pytest.raises(httpx.ConnectError):
-        httpx.get(url(platform, "/shop/items"), trust_env=False)
+        get(platform, "/shop/items")
     platform.set_weight("shop", "stable", 42)  # while down: recorded, applied by the next up()
 
     report = platform.up()
     assert report["problems"] == []
     assert report["apis"]["shop"]["backends"]["shop"]["servers"]["stable"]["live_weight"] == 42
     assert report["programs"][instance.program]["state"] in ("STARTING", "RUNNING")  # healthy already
-    assert httpx.get(url(platform, "/shop/items"), trust_env=False).json()["version"] == "v1"
+    assert get(platform, "/shop/items").json()["version"] == "v1"
 
 
-def test_up_after_a_machine_crash_rebuilds_a_lost_instance_and_moves_off_a_taken_port(
-    platform: Platform, repo: TempRepo
+def test_up_after_a_machine_crash_restores_services_mock_routes_and_weights(
+    platform: Platform, repo: TempRepo, short_folder: Path
 ) -> None:
-    """Guards against a machine restart: every process killed at once (stale pidfile and sockets left behind),
-    the instance folder lost, and another process listening on the instance's old port."""
-    instance = platform.start_service("shop", repo.path, commit_version(repo, "v1"), "shop", service())
-    platform.set_route("shop", {"stable": (instance, 100)})
+    """Guards against a machine restart: supervisord, HAProxy and every instance killed at once (stale
+    pidfile and sockets left behind), one instance folder lost, and another process listening on that
+    instance's old port. APIs routed after the last start sit in spare slots; up() writes named backends."""
+    v1, v2 = commit_version(repo, "v1"), commit_version(repo, "v2")
+    stable = platform.start_service("shop", repo.path, v1, "shop", service())
+    canary = platform.start_service("shop", repo.path, v2, "shop", service())
+    platform.set_route("shop", {"stable": (stable, 70), "canary": (canary, 30)})
+    platform.serve_mock("shop", write_mock_spec(short_folder, "m1"))
     before = platform.status()
-    pids = [
-        before["supervisord"]["pid"],
-        *process_tree(before["haproxy"]["pid"]),
-        before["programs"][instance.program]["pid"],
-    ]
+    assert before["apis"]["shop"]["backends"]["shop"]["proxy"].startswith("slot_")
+    pids = [before["supervisord"]["pid"], *process_tree(before["haproxy"]["pid"])]
+    pids += [program["pid"] for program in before["programs"].values()]
     for pid in pids:  # all started by this platform
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    shutil.rmtree(before["programs"][instance.program]["instance"])
+    shutil.rmtree(before["programs"][stable.program]["instance"])
     with socket.socket() as squatter:
-        host, port = instance.address.split(":")
+        host, port = stable.address.split(":")
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind((host, int(port)))
         squatter.listen()
         report = platform.up()
-        assert report["problems"] == []
-        moved = report["apis"]["shop"]["backends"]["shop"]["servers"]["stable"]["address"]
-        assert moved != instance.address and moved == report["programs"][instance.program]["address"]
-        assert httpx.get(url(platform, "/shop/items"), trust_env=False).json()["version"] == "v1"
+    assert report["problems"] == []
+    backends = report["apis"]["shop"]["backends"]
+    assert (backends["shop"]["proxy"], backends["mock-shop"]["proxy"]) == ("shop", "mock-shop")
+    servers = backends["shop"]["servers"]
+    assert {name: s["live_weight"] for name, s in servers.items()} == {"stable": 70, "canary": 30}
+    moved = servers["stable"]["address"]
+    assert moved != stable.address and moved == report["programs"][stable.program]["address"]
+    assert {get(platform, "/shop/items").json()["version"] for _ in range(6)} == {"v1", "v2"}
+    assert get(platform, "/mock/shop/things").json() == {"version": "m1"}
 
 
-def test_haproxy_restarted_by_supervisord_after_a_crash_routes_the_recorded_servers(
+def test_haproxy_restarted_by_supervisord_after_a_crash_routes_what_ran_before(
     platform: Platform, repo: TempRepo
 ) -> None:
+    """Guards against an HAProxy crash losing the routes added at runtime: supervisord restarts it from the
+    files, which mirror the spare slots that were claimed."""
     instance = platform.start_service("shop", repo.path, commit_version(repo, "v1"), "shop", service())
     platform.set_route("shop", {"stable": (instance, 100)})
+    proxy = platform.status()["apis"]["shop"]["backends"]["shop"]["proxy"]
     crashed = platform.status()["haproxy"]["pid"]
     old = process_tree(crashed)
     os.kill(crashed, signal.SIGKILL)  # the master this platform started: supervisord must bring it back
@@ -237,7 +185,10 @@ def test_haproxy_restarted_by_supervisord_after_a_crash_routes_the_recorded_serv
     ):
         time.sleep(0.1)
     assert [pid for pid in old if pid_alive(pid)] == []  # the orphaned worker left too: no stale listener
-    assert httpx.get(url(platform, "/shop/items"), trust_env=False).json()["version"] == "v1"
+    assert get(platform, "/shop/items").json()["version"] == "v1"
+    platform.set_weight("shop", "stable", 60)  # the restarted HAProxy matches the recorded layout: no reload
+    status = platform.status()
+    assert status["apis"]["shop"]["backends"]["shop"]["proxy"] == proxy and status["haproxy"]["reloads"] == []
 
 
 @pytest.mark.parametrize(
@@ -247,9 +198,9 @@ def test_haproxy_restarted_by_supervisord_after_a_crash_routes_the_recorded_serv
         ("sick", 2, "did not answer GET /health with 2xx within 2s (last: HTTP 500)", "health check failed: database unreachable"),
         ("mute", 2, "did not answer GET /health with 2xx within 2s (last: ConnectError)", "warming caches forever"),
     ],
-    ids=["crashes-at-start", "health-answers-500", "never-listens"],
+    ids=["exits-at-start", "health-answers-500", "never-listens"],
 )  # fmt: skip
-def test_a_service_that_fails_to_start_is_reported_with_its_log_and_leaves_nothing(
+def test_a_service_that_fails_to_start_is_reported_with_its_command_and_log_and_leaves_nothing(
     platform: Platform, repo: TempRepo, mode: str, ready_timeout: float, why: str, log_line: str
 ) -> None:
     commit = commit_version(repo, "v1")
@@ -260,7 +211,9 @@ def test_a_service_that_fails_to_start_is_reported_with_its_log_and_leaves_nothi
         )
     assert time.monotonic() - started < ready_timeout + 8  # a crash is seen at once, not at the 30s timeout
     message = str(failure.value)
-    assert why in message and log_line in message, message
+    port = message.split("127.0.0.1:", 1)[1].split(" ", 1)[0]
+    assert message.startswith(f"service shop at {commit[:12]} on 127.0.0.1:{port} {why}"), message
+    assert f"command: {sys.executable} app.py {port} (in " in message and log_line in message, message
     assert_nothing_left(platform, message)
 
 
@@ -293,78 +246,70 @@ def test_an_upstream_is_routed_without_a_process(platform: Platform) -> None:
         instance = platform.start_service("ledger", "/nonexistent", "0" * 40, "ledger", upstream)
         assert instance.program is None
         platform.set_route("ledger", {"stable": (instance, 100)})
-        assert httpx.get(url(platform, "/ledger/entries"), trust_env=False).text == "elsewhere /entries"
+        assert get(platform, "/ledger/entries").text == "elsewhere /entries"
         assert platform.status()["programs"] == {}
     finally:
         server.shutdown()
         server.server_close()
 
 
-@pytest.mark.slow
-def test_weight_shifts_a_new_api_and_server_removal_under_traffic_lose_no_request(
-    platform: Platform, repo: TempRepo
+def test_the_mock_is_served_at_its_prefix_and_a_refresh_replaces_the_previous_one(
+    platform: Platform, short_folder: Path
 ) -> None:
-    """Guards against dropped requests during a canary: weight changes, the reload that adds a backend, and
-    the drain and deletion of the old server."""
-    stable = platform.start_service("shop", repo.path, commit_version(repo, "v1"), "shop", service())
-    canary = platform.start_service("shop", repo.path, commit_version(repo, "v2"), "shop", service())
-    other = platform.start_service("orders", repo.path, repo.head(), "shop", service())
-    platform.set_route("shop", {"stable": (stable, 100), "canary": (canary, 0)})
-    target, budget, rate = url(platform, "/shop/items"), 2000, 400.0  # about 5 s of steady traffic
-    started = time.monotonic()
-    deadline = started + 15
-    sent, phase, seen, failures, lock = [0], [0], Counter(), [], threading.Lock()
-
-    def client() -> None:
-        with httpx.Client(trust_env=False, timeout=5) as http:
-            while time.monotonic() < deadline:
-                with lock:
-                    if sent[0] >= budget:
-                        return
-                    due = started + sent[0] / rate  # paced, so the steps below happen while requests flow
-                    sent[0] += 1
-                    at = phase[0]
-                time.sleep(max(0.0, due - time.monotonic()))
-                try:
-                    answer = http.get(target)
-                    if answer.status_code != 200:
-                        failures.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
-                    else:
-                        seen[(at, answer.json()["version"])] += 1
-                except httpx.HTTPError as exc:
-                    failures.append(repr(exc))
-
-    workers = [threading.Thread(target=client) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    steps = [
-        lambda: (platform.set_weight("shop", "stable", 50), platform.set_weight("shop", "canary", 50)),
-        lambda: platform.set_route("orders", {"stable": (other, 100)}),  # a new backend: HAProxy reloads
-        lambda: (platform.set_weight("shop", "canary", 100), platform.set_weight("shop", "stable", 0)),
-        lambda: platform.drain_and_remove("shop", "stable"),
-    ]
-    for number, step in enumerate(steps, start=1):
-        time.sleep(0.6)
-        step()
-        phase[0] = number
-    for worker in workers:
-        worker.join()
-
-    assert failures == []
-    assert sent[0] == budget, "the traffic loop ran out of time"
-    assert seen[(0, "v1")] > 0 and seen[(1, "v2")] > 0 and seen[(4, "v2")] > 0
-    assert [key for key in seen if key[0] >= 3 and key[1] != "v2"] == []  # once at 0/100, only the canary
+    first = platform.serve_mock("shop", write_mock_spec(short_folder, "m1"))
+    assert get(platform, "/mock/shop/things").json() == {"version": "m1"}  # 404 unless /mock/shop was stripped
+    assert get(platform, "/shop/things").status_code == 404  # the mock is not the API
+    second = platform.serve_mock("shop", write_mock_spec(short_folder, "m2"))
+    assert get(platform, "/mock/shop/things").json() == {"version": "m2"}
     status = platform.status()
-    assert list(status["apis"]["shop"]["backends"]["shop"]["servers"]) == ["canary"]
-    assert stable.program not in status["programs"] and port_is_free(int(stable.address.split(":")[1]))
+    assert list(status["programs"]) == [second.program] and status["programs"][second.program]["kind"] == "mock"
+    assert list(status["apis"]["shop"]["backends"]["mock-shop"]["servers"]) == [second.server_name]
+    assert port_is_free(int(first.address.split(":")[1]))
+    platform.remove_route("shop", mock=True)
+    assert get(platform, "/mock/shop/things").status_code == 404
+    assert platform.status()["programs"] == {} and "mock-shop" not in platform.gateway.runtime.show_map(
+        platform.gateway.files.backends_map
+    )
 
-    # One log line per request, each naming backend, server, status and timings.
-    records = []
-    for _ in range(50):
-        records = list(read_access_log(platform.access_log, backend="shop"))
-        if len(records) >= budget:
-            break
-        time.sleep(0.1)
-    assert len(records) == budget
-    assert {r.server for r in records} == {"stable", "canary"} and {r.status for r in records} == {200}
-    assert all(r.total_ms is not None and r.response_ms is not None and r.connect_ms is not None for r in records)
+
+def test_a_mock_whose_spec_is_unreadable_fails_with_the_file_and_leaves_nothing(
+    platform: Platform, short_folder: Path
+) -> None:
+    bad = short_folder / "broken.json"
+    bad.write_text("{not json")
+    with pytest.raises(ServiceStartError) as failure:
+        platform.start_mock("shop", bad, ready_timeout=10)
+    message = str(failure.value)
+    assert message.startswith("mock of shop at spec ") and "crashed at start" in message, message
+    assert "spec.json" in message and "apiops mock:" in message, message  # the mock's own words, in its log
+    assert [p["name"] for p in platform.supervisor.all_info()] == ["haproxy"]
+    assert platform.status()["programs"] == {} and list((platform.home / "mocks" / "shop").iterdir()) == []
+    with pytest.raises(ServiceStartError, match=r"mock of shop: cannot read the spec .*missing\.json"):
+        platform.start_mock("shop", short_folder / "missing.json")
+
+
+def test_an_exhausted_spare_pool_reloads_once_and_says_why(
+    repo: TempRepo, short_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APIOPS_TEST_TOKEN", SECRET)
+    plat = make_platform(short_folder / "p", spare_backends=1)
+    try:
+        plat.up()
+        commit = commit_version(repo, "v1")
+        first = plat.start_service("shop", repo.path, commit, "shop", service())
+        second = plat.start_service("orders", repo.path, commit, "shop", service())
+        master, worker = haproxy_pids(plat)
+        plat.set_route("shop", {"stable": (first, 100)})  # takes the one spare slot with an HTTP check
+        assert haproxy_pids(plat) == (master, worker)
+        plat.set_route("orders", {"stable": (second, 100)})  # none left: a reload
+        after = plat.status()
+        assert after["haproxy"]["pid"] == master and after["haproxy"]["worker_pid"] != worker
+        [reload] = after["haproxy"]["reloads"]
+        assert str(reload["why"]).startswith("no spare backend left for orders")
+        assert after["haproxy"]["spare_backends"] == {"http": 1, "tcp": 1}  # named backends and a full pool again
+        assert {api: info["backends"][api]["proxy"] for api, info in after["apis"].items()} == {
+            "shop": "shop", "orders": "orders",
+        }  # fmt: skip
+        assert get(plat, "/shop/a").json()["prefix"] == "/shop" and get(plat, "/orders/b").json()["path"] == "/b"
+    finally:
+        take_down(plat)

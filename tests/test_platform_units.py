@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from apiops_pipelines.platform.access_log import LOG_FORMAT, parse_line, read_access_log
-from apiops_pipelines.platform.haproxy_config import HAProxyFiles, check_config, haproxy_binary, render_config
+from apiops_pipelines.platform.haproxy_config import (
+    HAProxyFiles,
+    check_config,
+    haproxy_binary,
+    map_text,
+    render_config,
+    route_maps,
+)
+from apiops_pipelines.platform.haproxy_layout import Layout, Proxy, claim, fresh_layout, load_layout, save_layout
 from apiops_pipelines.platform.programs import ProgramConfigError, conf_value, launch_script
 from apiops_pipelines.platform.state import (
     PlatformState,
@@ -23,7 +31,7 @@ from apiops_pipelines.platform.state import (
     with_server,
     with_server_state,
     with_weight,
-    without_server,
+        without_server,
 )
 
 needs_haproxy = pytest.mark.skipif(
@@ -44,27 +52,94 @@ def estate() -> PlatformState:
     return state
 
 
+def with_slots(state: PlatformState) -> tuple[PlatformState, Layout]:
+    """`state` as routed by an HAProxy started with only bookstore named: the others went to spare slots."""
+    started = fresh_layout(with_backend(replace(PlatformState(), spare_backends=2), "bookstore", health="/health"))
+    layout, unplaced = claim(started, state)
+    assert unplaced == []
+    return state, layout
+
+
 @needs_haproxy
 @pytest.mark.parametrize(
-    "state",
-    [PlatformState(), estate(), replace(estate(), frontend="127.0.0.1:18080", stats="127.0.0.1:18404")],
-    ids=["empty", "estate", "other-ports"],
+    ("state", "layout"),
+    [
+        (PlatformState(), fresh_layout(PlatformState())),
+        (estate(), fresh_layout(estate())),
+        with_slots(estate()),
+        (replace(estate(), frontend="127.0.0.1:18080", stats="127.0.0.1:18404"), fresh_layout(estate())),
+    ],
+    ids=["empty", "estate", "estate-in-slots", "other-ports"],
 )
-def test_generated_configs_pass_haproxy_check(state: PlatformState, tmp_path: Path) -> None:
-    check_config(render_config(state, HAProxyFiles.under(tmp_path)), tmp_path)
+def test_generated_configs_pass_haproxy_check(state: PlatformState, layout: Layout, tmp_path: Path) -> None:
+    files = HAProxyFiles.under(tmp_path)
+    for path, entries in zip(files.maps, route_maps(state, layout).values()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(map_text(entries))
+    check_config(render_config(state, layout, files), tmp_path)
 
 
-def test_config_routes_prefixes_strips_them_and_logs_in_the_parsed_format(tmp_path: Path) -> None:
-    text = render_config(estate(), HAProxyFiles.under(tmp_path))
-    assert "use_backend mock-bookstore if { path /mock/bookstore } || { path_beg /mock/bookstore/ }" in text
-    assert text.index("use_backend mock-bookstore") < text.index("use_backend bookstore")
-    assert r"http-request replace-path ^/bookstore/?(.*)$ /\1" in text
+def test_config_routes_through_maps_strips_prefixes_and_logs_the_apis_backend(tmp_path: Path) -> None:
+    files = HAProxyFiles.under(tmp_path)
+    text = render_config(*with_slots(estate()), files)
+    assert f"http-request set-var(txn.backend) path,concat(/),map_beg({files.routes_map})" in text
+    assert f"use_backend %[var(txn.backend),map({files.backends_map},be_unrouted)] if routed" in text
+    assert r"http-request replace-path ^(/mock)?/[^/]+/?(.*)$ /\2 if routed" in text
+    assert f"uri-lf %[be_name,map({files.health_map},/)]" in text  # a slot checks whichever API it carries
+    assert "backend slot_tcp_01\n" in text
+    assert "server old 10.0.0.5:8080 weight 0 check inter 2s fall 3 rise 2 pool-max-conn -1 pool-purge-delay 5s disabled" in text
     assert "server canary 127.0.0.1:9002 weight 0 " in text  # drained: no new requests after a restart
-    assert "server old 10.0.0.5:8080 weight 0 check inter 2s fall 3 rise 2 disabled" in text
     assert "sni str(orders.internal.example) init-addr libc,none" in text
     assert "http-request use-service prometheus-exporter if { path /metrics }" in text
-    assert f'log-format "{LOG_FORMAT}"' in text
+    assert f'log-format "{LOG_FORMAT}"' in text and "%[var(txn.backend,be_unrouted)]" in LOG_FORMAT
     assert f"stats socket {tmp_path}/haproxy.sock mode 600 level admin expose-fd listeners" in text
+
+
+def test_route_maps_point_prefixes_at_the_proxies_that_carry_them() -> None:
+    state, layout = with_slots(estate())
+    maps = route_maps(state, layout)
+    assert maps["routes"] == {"/bookstore/": "bookstore", "/mock/bookstore/": "mock-bookstore", "/orders/": "orders"}
+    assert maps["backends"] == {"bookstore": "bookstore", "mock-bookstore": "slot_tcp_01", "orders": "slot_tcp_02"}
+    assert maps["health"] == {"bookstore": "/health"}
+    assert map_text(maps["health"]) == "bookstore /health\n"
+
+
+def test_a_new_backend_claims_a_spare_slot_of_its_check_kind_and_keeps_it() -> None:
+    one = with_backend(replace(PlatformState(), spare_backends=1), "bookstore", health="/health")
+    started = fresh_layout(one)
+    assert [(p.name, p.check, p.carries) for p in started.proxies] == [
+        ("bookstore", "http", "bookstore"), ("slot_http_01", "http", None), ("slot_tcp_01", "tcp", None),
+    ]  # fmt: skip
+    grown = with_backend(one, "orders", health="/h")
+    layout, unplaced = claim(started, grown)
+    assert unplaced == [] and layout.proxy_of("orders") == "slot_http_01" and layout.spare() == {"http": 0, "tcp": 1}
+    assert claim(layout, grown) == (layout, [])  # stable: nothing moves when nothing changed
+    assert claim(layout, with_backend(grown, "payments", health="/h"))[1] == ["payments"]  # only a reload can
+
+
+def test_a_check_kind_change_moves_to_another_slot_and_a_released_slot_is_not_reused_at_once() -> None:
+    """Guards against a slot being handed to another API while the maps still route its old API there."""
+    pool = replace(PlatformState(), spare_backends=1)
+    layout, _ = claim(fresh_layout(pool), with_backend(pool, "orders", health="/h"))
+    assert layout.proxy_of("orders") == "slot_http_01"
+    tcp = with_backend(with_backend(pool, "orders"), "billing", health="/h")  # orders: now a TCP check
+    moved, unplaced = claim(layout, tcp)
+    assert moved.proxy_of("orders") == "slot_tcp_01" and unplaced == ["billing"]
+    assert claim(moved, tcp) == (replace(moved, proxies=tuple(
+        replace(p, carries="billing") if p.name == "slot_http_01" else p for p in moved.proxies
+    )), [])  # fmt: skip  # one step later, once the maps no longer point there
+    named = fresh_layout(with_backend(pool, "orders", health="/h"))
+    gone, _ = claim(named, pool)
+    assert gone.carried() == {} and gone.spare() == {"http": 1, "tcp": 1}  # a retired named proxy is no spare
+
+
+def test_layout_file_round_trips_and_an_unreadable_one_is_unknown(tmp_path: Path) -> None:
+    layout = with_slots(estate())[1].with_reload("a reason")
+    save_layout(tmp_path / "layout.json", layout)
+    assert load_layout(tmp_path / "layout.json") == layout
+    (tmp_path / "layout.json").write_text("{")
+    assert load_layout(tmp_path / "layout.json") is None and load_layout(tmp_path / "none.json") is None
+    assert Proxy("x", "tcp").carries is None
 
 
 def test_state_changes_are_pure_and_validated() -> None:

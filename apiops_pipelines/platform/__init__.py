@@ -5,7 +5,7 @@ No Dagster here: the resources and the CLI wrap `Platform`.
 
 from apiops_pipelines.platform.access_log import AccessRecord, parse_line, read_access_log
 from apiops_pipelines.platform.platform import Platform, PlatformError
-from apiops_pipelines.platform.runtime import ServiceInstance, ServiceStartError
+from apiops_pipelines.platform.instances import ServiceInstance, ServiceStartError
 
 __all__ = [
     "AccessRecord",

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TAG = "apiops1"  # first field: lets the reader skip anything else that reaches the file
+# The backend is the platform's name for it (`shop`, `mock-shop`), set by the frontend from its routing
+# map: HAProxy's own %b may be a spare slot that carries the API until the next reload (haproxy_layout.py).
 # %TR request received, %Tw queue, %Tc connect, %Tr server response headers, %Ta whole request,
 # %B bytes to the client, %U bytes from the client, %tsc termination state, %rc retries.
-LOG_FORMAT = f"{TAG} %Ts.%ms %ft %b %s %ST %TR %Tw %Tc %Tr %Ta %B %U %tsc %rc %HM %HPO"
+LOG_FORMAT = f"{TAG} %Ts.%ms %ft %[var(txn.backend,be_unrouted)] %s %ST %TR %Tw %Tc %Tr %Ta %B %U %tsc %rc %HM %HPO"
 _FIELDS = 17
 
 

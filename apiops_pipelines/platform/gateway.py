@@ -1,45 +1,65 @@
 """HAProxy as a supervisord program, kept in line with the platform state through its runtime API.
 
-HAProxy runs in master-worker mode in the foreground (`-W -db`) so supervisord owns it. Servers, weights
-and states change through the runtime API only. The configuration's structure (frontends, the backend
-list, health paths) cannot change at runtime in HAProxy 2.6; when it does (a new API is routed), the
-master is told to reload (SIGUSR2): the new worker takes the listening sockets over (`expose-fd
+HAProxy runs in master-worker mode in the foreground (`-W -db`) so supervisord owns it. Routes (map
+entries), servers, weights and states change through the runtime API only; a new API claims a spare slot
+(haproxy_layout.py). HAProxy reloads only when the structure must change: the frontend or stats address
+moved, the pool has no free slot of the kind needed, or the running HAProxy is not the one recorded. Then
+the master is told to reload (SIGUSR2): the new worker takes the listening sockets over (`expose-fd
 listeners`) and the servers' live state from `server-state-file`, and the old one finishes its requests.
+Each reload is logged as a warning and recorded with its reason (`Platform.status()["haproxy"]["reloads"]`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shlex
+import socket
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from apiops_pipelines.platform.gateway_sync import sync_runtime
 from apiops_pipelines.platform.haproxy_config import (
+    UNROUTED,
     HAProxyFiles,
     haproxy_binary,
+    haproxy_missing,
     render_config,
-    server_options,
     write_config,
 )
-from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntime, HAProxyRuntimeError, admin_state
+from apiops_pipelines.platform.haproxy_layout import Layout, claim, fresh_layout, load_layout, save_layout
+from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntime, HAProxyRuntimeError
 from apiops_pipelines.platform.programs import ProgramSpec
-from apiops_pipelines.platform.state import Backend, PlatformState, Server, split_address
+from apiops_pipelines.platform.state import PlatformState, split_address
 from apiops_pipelines.platform.supervisor import FAILED_STATES, Supervisor, SupervisorError, tail_file
 
 PROGRAM = "haproxy"
 ACCESS_LOG_ROTATE_BYTES = 256 * 1024 * 1024
+log = logging.getLogger("apiops_pipelines.platform")
 
 
 class GatewayError(RuntimeError):
     """HAProxy could not be started, reloaded or changed; the message quotes HAProxy where it spoke."""
 
 
-def structure_signature(state: PlatformState, files: HAProxyFiles) -> str:
-    """A digest of the configuration without its servers: what only a reload can change."""
-    bare = replace(state, backends={n: replace(b, servers=()) for n, b in state.backends.items()})
-    return hashlib.sha256(render_config(bare, files).encode()).hexdigest()
+def structure_signature(state: PlatformState, layout: Layout, files: HAProxyFiles) -> str:
+    """A digest of the configuration without servers or routes: what only a reload can change."""
+    bare = replace(state, backends={})
+    return hashlib.sha256(render_config(bare, replace(layout, reloads=()), files).encode()).hexdigest()
+
+
+def address_in_use(address: str) -> bool:
+    """True when something already listens on `address` (an IP host:port) so HAProxy could not bind it."""
+    host, port = split_address(address)
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError:
+        return True
+    return False
 
 
 class Gateway:
@@ -49,7 +69,6 @@ class Gateway:
         self.supervisor = supervisor
         self.access_log = supervisor.logs_dir / "access.log"
         self.error_log = supervisor.logs_dir / "haproxy.log"
-        self._loaded = home / "haproxy.loaded"  # the structure signature HAProxy runs with
 
     def program_spec(self) -> ProgramSpec:
         """HAProxy's program: a script that execs it with its stdout appended straight to the access log.
@@ -60,7 +79,7 @@ class Gateway:
         """
         binary = haproxy_binary()
         if binary is None:
-            raise GatewayError("haproxy is not installed (apt-get install haproxy, or brew install haproxy)")
+            raise GatewayError(haproxy_missing())
         command = shlex.join([binary, "-W", "-db", "-f", str(self.files.config)])
         script = self.supervisor.programs_dir / f"{PROGRAM}.sh"
         script.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +93,14 @@ class Gateway:
             stopsignal="USR1", stopwaitsecs=20, priority=900,
         )  # fmt: skip  # USR1: soft stop, in-flight requests finish (hard-stop-after bounds it)
 
+    def layout(self) -> Layout | None:
+        return load_layout(self.files.layout)
+
+    def proxy(self, backend: str) -> str:
+        """The HAProxy backend that carries the platform backend `backend` now."""
+        layout = self.layout()
+        return (layout.proxy_of(backend) if layout else None) or backend
+
     def is_up(self) -> bool:
         try:
             info = self.supervisor.info(PROGRAM)
@@ -81,16 +108,41 @@ class Gateway:
             return False
         return info is not None and info["statename"] in ("RUNNING", "STARTING") and self.runtime.is_up()
 
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Whether HAProxy is up, waiting while supervisord is (re)starting it (after a crash, say)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.is_up():
+                return True
+            try:
+                info = self.supervisor.info(PROGRAM)
+            except SupervisorError:
+                return False
+            if info is None or info["statename"] not in ("STARTING", "RUNNING", "BACKOFF") or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
     def pid(self) -> int | None:
+        """The master's PID (supervisord's child)."""
         try:
             info = self.supervisor.info(PROGRAM)
         except SupervisorError:
             return None
         return info["pid"] if info and info["pid"] else None
 
+    def worker_pid(self) -> int | None:
+        try:
+            info = self.runtime.command("show info")
+        except HAProxyRuntimeError:
+            return None
+        return next((int(line.split(":")[1]) for line in info.splitlines() if line.startswith("Pid:")), None)
+
     def start(self, state: PlatformState, timeout: float = 15.0) -> None:
-        """Start HAProxy from the configuration of `state` (a cold start: no live state to carry over)."""
-        write_config(state, self.files)
+        """Start HAProxy with named backends for `state` and a full spare pool (no live state to carry)."""
+        self.check_addresses(state)
+        layout = self._fresh(state, self.layout())
+        write_config(state, layout, self.files)
+        save_layout(self.files.layout, layout)
         self.files.server_state.unlink(missing_ok=True)  # stale after a restart: ports may have moved
         self._rotate_access_log()
         self.supervisor.add_program(self.program_spec())
@@ -102,7 +154,19 @@ class Gateway:
                 state_name = info["statename"] if info else "gone"
                 raise GatewayError(f"HAProxy did not start ({state_name}): {self._last_words()}")
             time.sleep(0.05)
-        self._loaded.write_text(structure_signature(state, self.files))
+
+    def check_addresses(self, state: PlatformState) -> None:
+        """Raise GatewayError when the frontend or stats address is taken (call it while HAProxy is down)."""
+        for what, address in (("frontend", state.frontend), ("stats", state.stats)):
+            if address_in_use(address):
+                raise GatewayError(
+                    f"the {what} address {address} is in use by another process; stop it or choose another "
+                    f"(apiops platform up --{what} 127.0.0.1:PORT)"
+                )
+
+    def _fresh(self, state: PlatformState, previous: Layout | None) -> Layout:
+        layout = fresh_layout(state, previous)
+        return replace(layout, signature=structure_signature(state, layout, self.files))
 
     def _rotate_access_log(self) -> None:
         """Start a new access log when it is big, while no HAProxy writes to it (HAProxy cannot reopen it)."""
@@ -113,84 +177,71 @@ class Gateway:
             pass
 
     def apply(self, state: PlatformState) -> None:
-        """Write the configuration of `state`; reload if its structure changed, else sync the servers."""
-        write_config(state, self.files)
-        if not self.is_up():
-            return  # the next start reads the file
-        signature = structure_signature(state, self.files)
-        loaded = self._loaded.read_text() if self._loaded.exists() else ""
-        if signature != loaded:
-            self.reload(signature)
-        self.sync_servers(state)  # after a reload too: the state file carried over what ran, not what is asked
+        """Bring the running HAProxy (and the files it would restart from) to `state`, reloading only when
+        its structure must change."""
+        loaded = self.layout()
+        if not self.is_up():  # the next start reads the files
+            layout = self._fresh(state, loaded)
+            write_config(state, layout, self.files)
+            save_layout(self.files.layout, layout)
+            return
+        why = self._reload_reason(state, loaded)
+        layout = loaded
+        if why is None and loaded is not None:
+            layout, unplaced = claim(loaded, state)
+            if unplaced:
+                why = (
+                    f"no spare backend left for {', '.join(unplaced)} (the pool holds {state.spare_backends} per "
+                    "health-check kind until the next reload; raise spare_backends if this happens often)"
+                )
+        if why is not None:
+            layout = self.reload(state, why)
+        else:
+            write_config(state, layout, self.files)
+            save_layout(self.files.layout, layout)
+        sync_runtime(self.runtime, self.files, state, layout)
 
-    def reload(self, signature: str, timeout: float = 15.0) -> None:
-        old_pid = self._worker_pid()
+    def _reload_reason(self, state: PlatformState, loaded: Layout | None) -> str | None:
+        if loaded is None:
+            return "the layout of the running HAProxy was not recorded"
+        live = set(self.runtime.backends()) - {UNROUTED}
+        if live != {p.name for p in loaded.proxies}:
+            return "the running HAProxy's backends differ from the recorded layout"
+        if structure_signature(state, loaded, self.files) != loaded.signature:
+            return "the frontend or stats address, or the generated configuration, changed"
+        return None
+
+    def reload(self, state: PlatformState, why: str, timeout: float = 15.0) -> Layout:
+        """Reload HAProxy with a fresh layout for `state`; the layout it runs with afterwards."""
+        log.warning("HAProxy reload (hitless, but not a runtime change): %s", why)
+        layout = self._fresh(state, self.layout()).with_reload(why)
+        write_config(state, layout, self.files)
+        old_pid = self.worker_pid()
         self.files.server_state.write_text(self.runtime.command("show servers state"))
         self.supervisor.signal_program(PROGRAM, "USR2")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            pid = self._worker_pid()
+            pid = self.worker_pid()
             if pid is not None and pid != old_pid:
-                self._loaded.write_text(signature)
-                return
+                save_layout(self.files.layout, layout)
+                # Read by the new worker at its start; a later crash-restart must not apply it again.
+                self.files.server_state.unlink(missing_ok=True)
+                return layout
             time.sleep(0.05)
-        raise GatewayError(f"HAProxy did not reload within {timeout:.0f}s: {self._last_words()}")
-
-    def _worker_pid(self) -> int | None:
-        try:
-            info = self.runtime.command("show info")
-        except HAProxyRuntimeError:
-            return None
-        return next((int(line.split(":")[1]) for line in info.splitlines() if line.startswith("Pid:")), None)
+        raise GatewayError(f"HAProxy did not reload within {timeout:.0f}s ({why}): {self._last_words()}")
 
     def _last_words(self) -> str:
         time.sleep(0.2)  # supervisord writes what HAProxy said through its pipe, a moment later
         lines = [line for line in tail_file(self.error_log, 3000).splitlines() if line.strip()]
         return " | ".join(lines[-6:]) or "(HAProxy wrote nothing)"
 
-    def sync_servers(self, state: PlatformState) -> None:
-        """Make HAProxy's live servers those of `state` (after a restart, or a change made elsewhere)."""
-        rows = self.runtime.servers_state()
-        for backend in state.backends.values():
-            live = {row["srv_name"]: row for row in rows if row["be_name"] == backend.name}
-            for server in backend.servers:
-                self.put_server(backend, server, live.get(server.name))
-            for name in live.keys() - {s.name for s in backend.servers}:
-                self.delete_server(backend.name, name)
-
-    def put_server(self, backend: Backend, server: Server, live: dict[str, str] | None = None) -> None:
-        """Add `server` to the running HAProxy, or bring the live one to its address, weight and state."""
-        name = backend.name
-        if live is None:
-            self.runtime.add_server(name, server.name, server_options(server, runtime=True))
-            self.runtime.enable_health(name, server.name)
-            if server.state != "maint":
-                self.runtime.set_state(name, server.name, server.state)
-            return
-        host, port = split_address(server.address)
-        if live.get("srv_port") != str(port) or (live.get("srv_addr") != host and host[0].isdigit()):
-            self.runtime.set_address(name, server.name, host, port)
-        if live.get("srv_uweight") != str(server.weight):
-            self.runtime.set_weight(name, server.name, server.weight)
-        if admin_state(live) != server.state:
-            self.runtime.set_state(name, server.name, server.state)
-
     def connections(self, backend: str, server: str) -> int:
         """Sessions on the server plus requests queued for it."""
+        proxy = self.proxy(backend)
         for row in self.runtime.stat():
-            if row["pxname"] == backend and row["svname"] == server:
+            if row["pxname"] == proxy and row["svname"] == server:
                 return int(row["scur"] or 0) + int(row["qcur"] or 0)
         return 0
 
-    def delete_server(self, backend: str, server: str, timeout: float = 10.0) -> None:
-        """Maintenance, then `del server`, retried while HAProxy still holds connections to it."""
-        self.runtime.set_state(backend, server, "maint")
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.runtime.del_server(backend, server)
-                return
-            except HAProxyRuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    def shutdown_sessions(self, backend: str, server: str) -> None:
+        self.runtime.shutdown_sessions(self.proxy(backend), server)

@@ -1,9 +1,10 @@
-"""`haproxy.cfg` generated from the platform state, and checked with `haproxy -c` before it is used.
+"""`haproxy.cfg` generated from the platform state and the proxy layout, checked with `haproxy -c` first.
 
-The file always mirrors the state, servers and weights included, so an HAProxy that supervisord restarts
-after a crash, or one started after a machine restart, routes exactly what the state says. Day-to-day
-changes (servers, weights, drain) go through the runtime API; the file is only read at start, and on the
-one reload the platform does: when a new API (a new backend) is routed for the first time.
+The file always mirrors what HAProxy runs, servers, weights and claimed slots included, so an HAProxy that
+supervisord restarts after a crash routes exactly what was routed. Routing itself is data: the frontend
+looks the request's path up in `routes.map` (prefix -> platform backend) and `backends.map` (platform
+backend -> HAProxy proxy), and HTTP health checks read their path from `health.map`; the runtime API
+changes those maps, and the servers, with no reload (see haproxy_layout.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apiops_pipelines.platform.access_log import LOG_FORMAT
+from apiops_pipelines.platform.haproxy_layout import Layout, Proxy
 from apiops_pipelines.platform.state import Backend, PlatformState, Server, split_address
 
 FRONTEND = "fe_production"  # names with '_' cannot clash with an API's backend ([a-z0-9-]+)
 STATS_FRONTEND = "fe_stats"
 UNROUTED = "be_unrouted"
 CHECK = "check inter 2s fall 3 rise 2"
+# A server added through the runtime API (HAProxy 2.6) keeps no idle server connection unless both are
+# given; a server read from the file gets them by default. Without them each request through a canary opened
+# a new TCP connection (measured: ~4x fewer requests per second), which also skewed canary-vs-stable latency.
+CONNECTION_POOL = "pool-max-conn -1 pool-purge-delay 5s"
+HAPROXY_ENV = "APIOPS_HAPROXY"
+INSTALL_HINT = "install it: apt-get install haproxy (or brew install haproxy), or set APIOPS_HAPROXY to its path"
 
 
 class HAProxyConfigError(RuntimeError):
@@ -32,14 +40,30 @@ class HAProxyConfigError(RuntimeError):
 class HAProxyFiles:
     config: Path
     socket: Path  # the runtime API
-    server_state: Path  # written before a reload, read by the new worker
+    server_state: Path  # written before a reload, read by the new worker, removed after it
+    layout: Path  # which proxy carries which backend (haproxy_layout.py)
+    routes_map: Path  # "/<api>/" or "/mock/<api>/" -> platform backend name
+    backends_map: Path  # platform backend name -> HAProxy proxy
+    health_map: Path  # HAProxy proxy -> HTTP health path
 
     @classmethod
     def under(cls, home: Path) -> HAProxyFiles:
-        return cls(home / "haproxy.cfg", home / "haproxy.sock", home / "haproxy.state")
+        maps = home / "maps"
+        return cls(
+            home / "haproxy.cfg", home / "haproxy.sock", home / "haproxy.state", home / "haproxy.layout.json",
+            maps / "routes.map", maps / "backends.map", maps / "health.map",
+        )  # fmt: skip
+
+    @property
+    def maps(self) -> tuple[Path, Path, Path]:
+        return self.routes_map, self.backends_map, self.health_map
 
 
 def haproxy_binary() -> str | None:
+    """`$APIOPS_HAPROXY` when set (it must then exist), else haproxy on PATH or where packages put it."""
+    chosen = os.environ.get(HAPROXY_ENV)
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
     found = shutil.which("haproxy")
     if found:
         return found
@@ -47,6 +71,14 @@ def haproxy_binary() -> str | None:
         if os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def haproxy_missing() -> str:
+    """Why no HAProxy can be run, and what to do about it."""
+    chosen = os.environ.get(HAPROXY_ENV)
+    if chosen:
+        return f"{HAPROXY_ENV}={chosen} is not an executable file; point it at haproxy, or unset it"
+    return f"HAProxy is not installed; {INSTALL_HINT}"
 
 
 def _is_ip(host: str) -> bool:
@@ -65,7 +97,7 @@ def server_options(server: Server, *, runtime: bool = False) -> str:
     """
     host, port = split_address(server.address)
     weight = 0 if server.state == "drain" and not runtime else server.weight
-    words = [f"{host}:{port}", f"weight {weight}", CHECK]
+    words = [f"{host}:{port}", f"weight {weight}", CHECK, CONNECTION_POOL]
     if server.tls:
         words.append(f"ssl verify required ca-file @system-ca{'' if _is_ip(host) else f' sni str({host})'}")
     if not runtime:
@@ -76,30 +108,24 @@ def server_options(server: Server, *, runtime: bool = False) -> str:
     return " ".join(words)
 
 
-def _backend_section(backend: Backend) -> list[str]:
+def _proxy_section(proxy: Proxy, backend: Backend | None, files: HAProxyFiles) -> list[str]:
     lines = [
-        f"backend {backend.name}",
+        f"backend {proxy.name}",
         "    balance roundrobin",
         "    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS",
     ]
-    if backend.health:
+    if proxy.check == "http":  # the path is looked up per proxy, so a slot serves any API's health path
         lines += [
             "    option httpchk",
-            f"    http-check send meth GET uri {backend.health} ver HTTP/1.1 hdr Host localhost",
+            f"    http-check send meth GET uri-lf %[be_name,map({files.health_map},/)] ver HTTP/1.1 hdr Host localhost",
             "    http-check expect status 200-299",
         ]
-    lines += [
-        f"    http-request set-header X-Forwarded-Prefix {backend.prefix}",
-        f"    http-request replace-path ^{backend.prefix}/?(.*)$ /\\1",
-    ]
-    lines += [f"    server {s.name} {server_options(s)}" for s in backend.servers]
+    servers = backend.servers if backend is not None else ()
+    lines += [f"    server {s.name} {server_options(s)}" for s in servers]
     return lines
 
 
-def render_config(state: PlatformState, files: HAProxyFiles) -> str:
-    # Mock routes first: /mock/<api>/ must win over an API's /<api>/ prefix.
-    backends = sorted(state.backends.values(), key=lambda b: (b.kind != "mock", b.name))
-    routes = [f"    use_backend {b.name} if {{ path {b.prefix} }} || {{ path_beg {b.prefix}/ }}" for b in backends]
+def render_config(state: PlatformState, layout: Layout, files: HAProxyFiles) -> str:
     lines = [
         "# Generated by apiops-pipelines from platform.json: edits are overwritten.",
         "global",
@@ -133,7 +159,15 @@ def render_config(state: PlatformState, files: HAProxyFiles) -> str:
         "    log stdout format raw local0",
         "    option idle-close-on-response",  # a reload closes idle keep-alive connections only after a response
         f'    log-format "{LOG_FORMAT}"',
-        *routes,
+        # "/shop" and "/shop/..." both end up as "/shop/..." with a '/' appended, "/shopping" does not.
+        # API names hold no '/', and an API cannot be named "mock", so no prefix is another's prefix.
+        f"    http-request set-var(txn.backend) path,concat(/),map_beg({files.routes_map})",
+        "    acl routed var(txn.backend) -m found",
+        "    acl mock_route path_beg /mock/",
+        "    http-request set-header X-Forwarded-Prefix /mock/%[path,field(3,/)] if routed mock_route",
+        "    http-request set-header X-Forwarded-Prefix /%[path,field(2,/)] if routed !mock_route",
+        "    http-request replace-path ^(/mock)?/[^/]+/?(.*)$ /\\2 if routed",
+        f"    use_backend %[var(txn.backend),map({files.backends_map},{UNROUTED})] if routed",
         f"    default_backend {UNROUTED}",
         "",
         f"backend {UNROUTED}",
@@ -147,16 +181,36 @@ def render_config(state: PlatformState, files: HAProxyFiles) -> str:
         "    stats refresh 10s",
         "",
     ]
-    for backend in backends:
-        lines += [*_backend_section(backend), ""]
+    for proxy in layout.proxies:
+        backend = state.backends.get(proxy.carries) if proxy.carries else None
+        lines += [*_proxy_section(proxy, backend, files), ""]
     return "\n".join(lines)
+
+
+def route_maps(state: PlatformState, layout: Layout) -> dict[str, dict[str, str]]:
+    """The three maps' entries for `state` carried by `layout`, keyed "routes", "backends", "health"."""
+    carried = layout.carried()
+    routes, backends, health = {}, {}, {}
+    for backend in state.backends.values():
+        proxy = carried.get(backend.name)
+        if proxy is None:
+            continue
+        routes[backend.prefix + "/"] = backend.name
+        backends[backend.name] = proxy.name
+        if backend.health:
+            health[proxy.name] = backend.health
+    return {"routes": routes, "backends": backends, "health": health}
+
+
+def map_text(entries: dict[str, str]) -> str:
+    return "".join(f"{key} {value}\n" for key, value in sorted(entries.items()))
 
 
 def check_config(text: str, folder: Path, binary: str | None = None) -> None:
     """Raise HAProxyConfigError unless `haproxy -c` accepts `text`."""
     binary = binary or haproxy_binary()
     if binary is None:
-        raise HAProxyConfigError("haproxy is not installed (apt-get install haproxy, or brew install haproxy)")
+        raise HAProxyConfigError(haproxy_missing())
     folder.mkdir(parents=True, exist_ok=True)
     candidate = folder / f".haproxy.cfg.{os.getpid()}.check"
     candidate.write_text(text)
@@ -172,16 +226,32 @@ def check_config(text: str, folder: Path, binary: str | None = None) -> None:
         raise HAProxyConfigError(f"haproxy -c rejected the generated configuration: {detail}")
 
 
-def write_config(state: PlatformState, files: HAProxyFiles) -> bool:
-    """Check and atomically write the configuration of `state`; False when the file was already current."""
-    text = render_config(state, files)
+def _replace(path: Path, text: str) -> bool:
+    try:
+        if path.read_text() == text:
+            return False
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def write_config(state: PlatformState, layout: Layout, files: HAProxyFiles) -> bool:
+    """Write the maps, then check and atomically write the configuration; False when nothing changed.
+
+    The maps go first: `haproxy -c` loads them, and a map is data that no configuration check judges.
+    """
+    maps = route_maps(state, layout)
+    changed = False
+    for path, entries in zip(files.maps, (maps["routes"], maps["backends"], maps["health"])):
+        changed |= _replace(path, map_text(entries))
+    text = render_config(state, layout, files)
     try:
         if files.config.read_text() == text:
-            return False
+            return changed
     except FileNotFoundError:
         pass
     check_config(text, files.config.parent)
-    tmp = files.config.with_name(f".haproxy.cfg.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, files.config)
-    return True
+    return _replace(files.config, text) or changed

@@ -118,6 +118,45 @@ class HAProxyRuntime:
         names = header[2:].split()
         return [dict(zip(names, line.split())) for line in lines if not line.startswith("#") and " " in line]
 
+    def backends(self) -> list[str]:
+        """The names of the backends HAProxy runs with (`show backend`)."""
+        answer = self.command("show backend")
+        if not answer.startswith("# name"):
+            raise HAProxyRuntimeError(f"unexpected answer to 'show backend': {answer.strip()[:300]}")
+        return [line.strip() for line in answer.splitlines()[1:] if line.strip()]
+
+    def show_map(self, path: Path | str) -> dict[str, str]:
+        """The entries of a map HAProxy loaded from `path` (key -> value, as it holds them now)."""
+        answer = self.command(f"show map {self._map(path)}")
+        entries = {}
+        for line in answer.splitlines():
+            parts = line.split(" ", 2)
+            if len(parts) == 3 and parts[0].startswith("0x"):
+                entries[parts[1]] = parts[2]
+            elif line.strip():
+                raise HAProxyRuntimeError(f"unexpected answer to 'show map {path}': {answer.strip()[:300]}")
+        return entries
+
+    def add_map(self, path: Path | str, key: str, value: str) -> None:
+        self._expect(f"add map {self._map(path)} {self._word(key)} {self._word(value)}", None)
+
+    def set_map(self, path: Path | str, key: str, value: str) -> None:
+        self._expect(f"set map {self._map(path)} {self._word(key)} {self._word(value)}", None)
+
+    def del_map(self, path: Path | str, key: str) -> None:
+        self._expect(f"del map {self._map(path)} {self._word(key)}", None)
+
+    @staticmethod
+    def _map(path: Path | str) -> str:
+        return HAProxyRuntime._word(str(path))
+
+    @staticmethod
+    def _word(text: str) -> str:
+        """A map path, key or value: one word, nothing HAProxy's command parser would read as syntax."""
+        if not text or any(c.isspace() or c in ";#\\'\"" for c in text):
+            raise HAProxyRuntimeError(f"{text!r} cannot be sent as one runtime API word")
+        return text
+
     def stat(self) -> list[dict[str, str]]:
         """Rows of `show stat` (CSV): pxname, svname, status, weight, scur, stot, check_status, hrsp_5xx, ..."""
         answer = self.command("show stat")

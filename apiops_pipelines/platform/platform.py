@@ -7,6 +7,7 @@ with the file after a restart (reconcile); `down()` stops everything it started.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -15,11 +16,14 @@ from typing import Any
 
 from apiops_pipelines.api_config import ServiceConfig
 from apiops_pipelines.platform.gateway import Gateway
+from apiops_pipelines.platform.haproxy_config import haproxy_binary, haproxy_missing
 from apiops_pipelines.platform.reconcile import reconcile_programs
-from apiops_pipelines.platform.runtime import ServiceInstance, ServiceRuntime, upstream_address
+from apiops_pipelines.platform.instances import ServiceInstance, free_port, mock_program, upstream_address
+from apiops_pipelines.platform.runtime import ServiceRuntime
 from apiops_pipelines.platform.state import (
     BackendKind,
     PlatformState,
+    Program,
     Server,
     StateStore,
     backend_name,
@@ -30,6 +34,7 @@ from apiops_pipelines.platform.state import (
     with_server,
     with_server_state,
     with_weight,
+    without_backend,
     without_program,
     without_server,
 )
@@ -40,24 +45,38 @@ from apiops_pipelines.settings import apiops_home
 Target = str | ServiceInstance  # host:port, http(s)://host:port, or a started instance
 
 
+MAX_SPARE_BACKENDS = 1000
+
+
 class PlatformError(RuntimeError):
     """The platform cannot do what was asked in its current state; the message says what to do."""
 
 
 class Platform:
-    def __init__(self, home: Path | str | None = None, *, frontend: str | None = None, stats: str | None = None):
+    def __init__(
+        self, home: Path | str | None = None, *, frontend: str | None = None, stats: str | None = None,
+        spare_backends: int | None = None,
+    ) -> None:  # fmt: skip
+        """`frontend`, `stats` and `spare_backends` (spare HAProxy backends per health-check kind) are
+        recorded in the state when given, and take effect at the next start or reload of HAProxy."""
         self.home = Path(home) if home is not None else apiops_home() / "platform"
         self.store = StateStore(self.home)
         self.supervisor = Supervisor(self.home)
         self.gateway = Gateway(self.home, self.supervisor)
         self.runtime = ServiceRuntime(self.home, self.supervisor)
-        if frontend or stats:  # recorded now, bound at the next start or reload of HAProxy
+        if frontend or stats or spare_backends is not None:
+            if stats:
+                _check_loopback(stats)
+            if frontend:
+                split_address(frontend)
+            if spare_backends is not None and not 0 <= spare_backends <= MAX_SPARE_BACKENDS:
+                raise PlatformError(f"spare_backends {spare_backends} is outside 0..{MAX_SPARE_BACKENDS}")
             with self.store.locked():
                 state = self.store.load()
-                for address in (frontend, stats):
-                    if address:
-                        split_address(address)
-                new = replace(state, frontend=frontend or state.frontend, stats=stats or state.stats)
+                new = replace(
+                    state, frontend=frontend or state.frontend, stats=stats or state.stats,
+                    spare_backends=state.spare_backends if spare_backends is None else spare_backends,
+                )  # fmt: skip
                 if new != state:
                     self.store.save(new)
 
@@ -68,12 +87,20 @@ class Platform:
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def up(self) -> dict[str, Any]:
-        """Start what is not running and reconcile it with the state file; the status, with any problems."""
+        """Start what is not running and reconcile it with the state file; the status, with any problems.
+
+        Refused before anything starts when HAProxy is not installed or, on a cold start, when the frontend or
+        stats address is taken by another process.
+        """
         with self.store.locked():
+            if haproxy_binary() is None:
+                raise PlatformError(haproxy_missing())
+            if not (self.supervisor.is_running() and self.gateway.settle()):
+                self.gateway.check_addresses(self.store.load())
             self.supervisor.start()
             state, problems = reconcile_programs(self.store.load(), self.supervisor, self.runtime)
             self.store.save(state)
-            if self.gateway.is_up():
+            if self.gateway.settle():
                 self.gateway.apply(state)
             else:
                 self.gateway.start(state)
@@ -104,6 +131,34 @@ class Platform:
         program = self.runtime.prepare(api, repo, commit, api_folder, service, environ, taken)
         with self.store.locked():  # recorded first: a crash from here on is cleaned up by the next up()
             self.store.save(with_program(self.store.load(), program))
+        self._launch(program, environ)
+        return ServiceInstance(api, program.commit, program.address, program.name)
+
+    def start_mock(
+        self, api: str, spec: Path | str, *, seed: int = 0, stateful: bool = False, ready_timeout: float = 30.0
+    ) -> ServiceInstance:  # fmt: skip
+        """Start `api`'s mock server (`python -m apiops_pipelines.mock`) on a copy of the bundled `spec`, as a
+        supervised program, and wait until it accepts connections (not yet routed: see `serve_mock`)."""
+        if not self.supervisor.is_running():
+            raise PlatformError(f"the platform at {self.home} is not up; start it first (Platform.up())")
+        with self.store.locked():
+            taken = [p.port for p in self.store.load().programs.values()]
+            program = mock_program(
+                self.home / "mocks", api, Path(spec), port=free_port(taken), seed=seed, stateful=stateful,
+                ready_timeout=ready_timeout,
+            )  # fmt: skip
+            self.store.save(with_program(self.store.load(), program))
+        self._launch(program, None)
+        return ServiceInstance(api, program.commit, program.address, program.name)
+
+    def serve_mock(self, api: str, spec: Path | str, **options: Any) -> ServiceInstance:
+        """Start a mock for `spec` and route `/mock/<api>/` to it alone: the previous mock is drained, removed
+        and stopped once the new one answers, so a refresh drops no request. `options`: see `start_mock`."""
+        instance = self.start_mock(api, spec, **options)
+        self.set_route(api, {instance.server_name: (instance, 100)}, mock=True)
+        return instance
+
+    def _launch(self, program: Program, environ: Mapping[str, str] | None) -> None:
         try:
             self.runtime.launch(program)
             self.runtime.wait_ready(program, environ)
@@ -112,7 +167,6 @@ class Platform:
             with self.store.locked():
                 self.store.save(without_program(self.store.load(), program.name))
             raise
-        return ServiceInstance(api, program.commit, program.address, program.name)
 
     def stop_service(self, program: str) -> None:
         """Stop an instance and remove its folder; it must no longer be routed."""
@@ -135,8 +189,9 @@ class Platform:
     ) -> None:  # fmt: skip
         """Route `/<api>/` (or `/mock/<api>/`) to exactly `servers` ({name: (target, weight)}).
 
-        New and changed servers are applied first; servers no longer listed are then drained and removed,
-        so traffic always has somewhere to go.
+        New and changed servers are applied first; servers no longer listed are then drained and removed
+        (their instances stopped), so traffic always has somewhere to go. A listed server keeps its address:
+        give a new instance a new name (`instance.server_name`), never an old name.
         """
         kind: BackendKind = "mock" if mock else "service"
         name = backend_name(api, kind)
@@ -144,6 +199,8 @@ class Platform:
             state = self.store.load()
             existing = state.backend_of(api, kind)
             wanted = [self._server(state, server, target, weight) for server, (target, weight) in servers.items()]
+            for server in wanted:
+                _refuse_repointing(api, existing.server(server.name) if existing else None, server)
             if health is None:
                 health = existing.health if existing else _common_health(state, wanted)
             state = with_backend(state, api, kind, health)
@@ -167,6 +224,7 @@ class Platform:
         )
 
     def set_weight(self, api: str, server: str, weight: int, *, mock: bool = False) -> None:
+        """Set a server's weight (0..256) through the runtime API; 0 sends it no new request."""
         name = backend_name(api, "mock" if mock else "service")
         with self.store.locked():
             state = with_weight(self.store.load(), name, server, weight)
@@ -187,19 +245,58 @@ class Platform:
             time.sleep(0.05)
         with self.store.locked():
             state = self.store.load()
-            found = state.backends[name].server(server)
+            backend = state.backends.get(name)
+            found = backend.server(server) if backend else None
             if found is None:
                 return  # removed meanwhile
             program = found.program
             state = without_server(state, name, server)
-            if self.gateway.is_up():
-                if self.gateway.connections(name, server):  # past the drain timeout: cut what is left
-                    self.gateway.runtime.shutdown_sessions(name, server)
-                self.gateway.delete_server(name, server)
-            self.gateway.apply(state)
+            if self.gateway.is_up() and self.gateway.connections(name, server):  # past the timeout: cut the rest
+                self.gateway.shutdown_sessions(name, server)
+            self.gateway.apply(state)  # deletes the server from HAProxy
             self.store.save(state)
         if stop_program and program and not servers_of_program(state, program) and program in state.programs:
             self.stop_service(program)
+
+    def remove_route(self, api: str, *, mock: bool = False, stop_programs: bool = True) -> None:
+        """Stop routing `/<api>/` (or `/mock/<api>/`): new requests get 404 at once, requests in flight
+        finish, the servers are deleted and their instances stopped (unless routed elsewhere)."""
+        name = backend_name(api, "mock" if mock else "service")
+        with self.store.locked():
+            state = self.store.load()
+            backend = state.backends.get(name)
+            if backend is None:
+                return
+            programs = {s.program for s in backend.servers if s.program}
+            state = without_backend(state, name)
+            self.gateway.apply(state)
+            self.store.save(state)
+        for program in sorted(programs):
+            if stop_programs and program in state.programs and not servers_of_program(state, program):
+                self.stop_service(program)
+
+
+def _refuse_repointing(api: str, old: Server | None, new: Server) -> None:
+    """Re-pointing a routed server at another instance would skip its drain and leave the old one running."""
+    if old is not None and old.address != new.address:
+        raise PlatformError(
+            f"server {new.name!r} of {api} already routes to {old.address}"
+            f"{f' ({old.program})' if old.program else ''}; route the new instance under another name "
+            "(e.g. instance.server_name): the old server is then drained, removed and stopped"
+        )
+
+
+def _check_loopback(address: str) -> None:
+    host, _port = split_address(address)
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise PlatformError(
+            f"the stats address {address} is not a loopback address: the stats page and /metrics have no "
+            "authentication; bind 127.0.0.1 and let the scraper reach it locally"
+        )
 
 
 def _common_health(state: PlatformState, servers: list[Server]) -> str | None:

@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from apiops_pipelines.platform.gateway import PROGRAM as HAPROXY_PROGRAM
-from apiops_pipelines.platform.runtime import ServiceRuntime, ServiceStartError, free_port, materialize, port_is_free
+from apiops_pipelines.platform.instances import ServiceStartError, free_port, materialize, port_is_free
+from apiops_pipelines.platform.runtime import ServiceRuntime
 from apiops_pipelines.platform.state import PlatformState, Program, servers_of_program, with_program, with_server
 from apiops_pipelines.platform.supervisor import Supervisor, SupervisorError
 
@@ -52,6 +53,8 @@ def reconcile_programs(
 
 def _materialize_again(program: Program) -> None:
     folder = Path(program.instance)
+    if program.kind == "mock":
+        raise ServiceStartError(f"the mock's folder {folder} is gone; serve the mock of {program.api} again")
     folder.mkdir(parents=True)
     try:
         materialize(Path(program.repo), program.commit, folder)

@@ -23,15 +23,17 @@ from apiops_pipelines.settings import apiops_home
 
 ServerState = Literal["ready", "drain", "maint"]
 BackendKind = Literal["service", "mock"]
+ProgramKind = Literal["service", "mock"]
 SERVER_STATES = ("ready", "drain", "maint")
 MAX_WEIGHT = 256
 DEFAULT_FRONTEND = "127.0.0.1:8080"
 DEFAULT_STATS = "127.0.0.1:8404"
+DEFAULT_SPARE_BACKENDS = 16  # per health-check kind: APIs routed for the first time before a reload is needed
 STATE_FILE = "platform.json"
 _API = re.compile(r"[a-z0-9-]{1,63}\Z")
 _SERVER = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}\Z")
-_HEALTH = re.compile(r"/[A-Za-z0-9._~/%?=&+:@,-]{0,500}\Z")  # written into haproxy.cfg: no quote, space or #
+_HEALTH = re.compile(r"/[A-Za-z0-9._~/%?=&+:@,-]{0,500}\Z")  # goes into a map file and a runtime command
 
 
 class StateError(ValueError):
@@ -71,16 +73,17 @@ class Program:
 
     name: str
     api: str
-    commit: str
-    repo: str  # the repository the instance was materialized from
+    commit: str  # a service's commit; for a mock, the sha256 of its spec
+    repo: str  # the repository the instance was materialized from ("" for a mock: its spec is in `instance`)
     instance: str  # the instance folder
     cwd: str  # repository-relative working directory of the service
     command: tuple[str, ...]  # as written, with {port}
     env: dict[str, str]  # templates as written, with ${VAR}: no secret values
     env_names: tuple[str, ...]  # the variables the templates read from the platform's environment
     port: int
-    health: str
+    health: str | None  # GET answers 2xx once ready; None: ready once the port accepts connections
     ready_timeout: float
+    kind: ProgramKind = "service"
 
     @property
     def address(self) -> str:
@@ -93,6 +96,7 @@ class PlatformState:
     stats: str = DEFAULT_STATS
     backends: dict[str, Backend] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
+    spare_backends: int = DEFAULT_SPARE_BACKENDS
 
     def backend_of(self, api: str, kind: BackendKind = "service") -> Backend | None:
         backend = self.backends.get(backend_name(api, kind))
@@ -166,6 +170,11 @@ def without_server(state: PlatformState, backend: str, server: str) -> PlatformS
     return replace(state, backends={**state.backends, backend: kept})
 
 
+def without_backend(state: PlatformState, name: str) -> PlatformState:
+    _backend(state, name)
+    return replace(state, backends={k: v for k, v in state.backends.items() if k != name})
+
+
 def with_program(state: PlatformState, program: Program) -> PlatformState:
     return replace(state, programs={**state.programs, program.name: program})
 
@@ -205,7 +214,10 @@ def from_json(data: dict) -> PlatformState:
         name: Program(**{**p, "command": tuple(p["command"]), "env_names": tuple(p["env_names"])})
         for name, p in data.get("programs", {}).items()
     }
-    return PlatformState(data.get("frontend", DEFAULT_FRONTEND), data.get("stats", DEFAULT_STATS), backends, programs)
+    return PlatformState(
+        data.get("frontend", DEFAULT_FRONTEND), data.get("stats", DEFAULT_STATS), backends, programs,
+        data.get("spare_backends", DEFAULT_SPARE_BACKENDS),
+    )  # fmt: skip
 
 
 class StateStore:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from apiops_pipelines.platform.gateway import Gateway
+from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntimeError
 from apiops_pipelines.platform.state import PlatformState
 from apiops_pipelines.platform.supervisor import Supervisor
 
@@ -18,12 +19,18 @@ def platform_status(home: Path, state: PlatformState, supervisor: Supervisor, ga
     running = supervisor.is_running()
     programs = {info["name"]: info for info in supervisor.all_info()} if running else {}
     haproxy_up = running and gateway.is_up()
-    live = {(row["pxname"], row["svname"]): row for row in gateway.runtime.stat()} if haproxy_up else {}
+    try:
+        live = {(row["pxname"], row["svname"]): row for row in gateway.runtime.stat()} if haproxy_up else {}
+    except HAProxyRuntimeError:  # restarting between the two questions
+        live, haproxy_up = {}, False
+    layout = gateway.layout()
+    proxies = layout.carried() if layout else {}
     apis: dict[str, Any] = {}
     for backend in state.backends.values():
+        proxy = proxies[backend.name].name if backend.name in proxies else None
         servers = {}
         for server in backend.servers:
-            row = live.get((backend.name, server.name), {})
+            row = live.get((proxy, server.name), {})
             servers[server.name] = {
                 "address": server.address, "weight": server.weight, "state": server.state,
                 "program": server.program, "commit": server.commit,
@@ -32,20 +39,27 @@ def platform_status(home: Path, state: PlatformState, supervisor: Supervisor, ga
                 "sessions": _int(row.get("scur")), "requests": _int(row.get("stot")),
             }  # fmt: skip
         apis.setdefault(backend.api, {"backends": {}})["backends"][backend.name] = {
-            "kind": backend.kind, "prefix": backend.prefix + "/", "health_path": backend.health, "servers": servers,
+            "kind": backend.kind, "prefix": backend.prefix + "/", "health_path": backend.health,
+            "proxy": proxy,  # the HAProxy backend carrying it (a spare slot until the next reload), in /metrics
+            "servers": servers,
         }  # fmt: skip
     return {
         "home": str(home),
-        "supervisord": {"pid": supervisor.pid() if running else None, "running": running},
+        "supervisord": {"pid": supervisor.pid() if running else None, "running": running,
+                        "socket": str(supervisor.socket)},  # fmt: skip
         "haproxy": {
             "up": haproxy_up, "pid": gateway.pid() if running else None,
+            "worker_pid": gateway.worker_pid() if haproxy_up else None,
             "frontend": f"http://{state.frontend}", "stats": f"http://{state.stats}/stats",
             "metrics": f"http://{state.stats}/metrics", "access_log": str(gateway.access_log),
+            "runtime_api": str(gateway.files.socket),
+            "spare_backends": layout.spare() if layout else None,
+            "reloads": list(layout.reloads) if layout else [],
         },
         "apis": apis,
         "programs": {
             name: {
-                "api": p.api, "commit": p.commit, "address": p.address, "instance": p.instance,
+                "api": p.api, "kind": p.kind, "commit": p.commit, "address": p.address, "instance": p.instance,
                 "state": programs.get(name, {}).get("statename", "STOPPED"),
                 "pid": programs.get(name, {}).get("pid") or None,
             }
