@@ -16,7 +16,7 @@ from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
 from apiops_pipelines.sensors.staging_teardown import staging_teardown
 from apiops_pipelines.settings import (
-    BRANCH_ENV, DEFAULT_BRANCH, DEFAULT_FRONTEND, DEFAULT_STATS, FRONTEND_ENV, REPO_ENV, STATS_ENV, env_flag,
+    BRANCH_ENV, DEFAULT_BRANCH, FRONTEND_ENV, REPO_ENV, STATS_ENV, env_flag,
 )
 
 # An EnvVar keeps a clone URL's credentials out of the UI; unset, the sensor says what to configure.
@@ -36,8 +36,8 @@ defs = dg.Definitions(
         "artifacts": ArtifactStoreResource(home=os.environ.get("APIOPS_HOME", "")),
         "platform": PlatformResource(
             home=os.environ.get("APIOPS_HOME", ""),
-            frontend=os.environ.get(FRONTEND_ENV) or DEFAULT_FRONTEND,
-            stats=os.environ.get(STATS_ENV) or DEFAULT_STATS,
+            frontend=os.environ.get(FRONTEND_ENV, ""),
+            stats=os.environ.get(STATS_ENV, ""),
         ),
     },
 )

@@ -8,6 +8,7 @@ Services inherit the environment of the `platform up` that started supervisord: 
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from apiops_pipelines.commands import FINDINGS, OK, Unusable, say
-from apiops_pipelines.settings import apiops_home
+from apiops_pipelines.settings import FRONTEND_ENV, STATS_ENV, apiops_home
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +54,8 @@ def _unusable() -> Iterator[None]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    plat = _platform(frontend=args.frontend, stats=args.stats, spare_backends=args.spare_backends)
+    plat = _platform(frontend=args.frontend or os.environ.get(FRONTEND_ENV) or None,
+                     stats=args.stats or os.environ.get(STATS_ENV) or None, spare_backends=args.spare_backends)
     with _unusable():
         report = plat.up()
     if args.json:

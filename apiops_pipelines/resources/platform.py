@@ -14,14 +14,14 @@ class PlatformResource(dg.ConfigurableResource):
     the service instances and mocks. Started on first use; it outlives runs, as deployments do."""
 
     home: str = ""
-    frontend: str = "127.0.0.1:8080"
-    stats: str = "127.0.0.1:8404"
+    frontend: str = ""  # host:port; empty: as recorded by the platform (127.0.0.1:8080 at first)
+    stats: str = ""  # loopback host:port of the stats page and /metrics; empty: as recorded (127.0.0.1:8404)
 
     def home_path(self) -> Path:
         return Path(self.home).expanduser() if self.home else apiops_home()
 
     def platform(self) -> Platform:
-        return Platform(self.home_path() / "platform", frontend=self.frontend, stats=self.stats)
+        return Platform(self.home_path() / "platform", frontend=self.frontend or None, stats=self.stats or None)
 
     def running(self) -> Platform:
         """The platform, brought up (and reconciled with its recorded state) when it is not running."""
