@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import json
 import pkgutil
 import sys
@@ -12,16 +13,13 @@ from pathlib import Path
 from apiops_pipelines import commands
 from apiops_pipelines.commands import FINDINGS, OK, UNUSABLE, Unusable, say
 
-from apiops_pipelines.catalog import load_catalog
 from apiops_pipelines.documents import DocumentError
 from apiops_pipelines.git import GitError, GitRepo, run_git
 from apiops_pipelines.settings import apiops_home
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_info import describe
-from apiops_pipelines.spec_sources import DirectorySource, RefPolicy
-from apiops_pipelines.documents import DEFAULT_LIMITS
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from apiops_pipelines.catalog import load_catalog
+
     repo = GitRepo(Path(args.repo))
     commit = repo.resolve(args.commit)
     if commit is None:
@@ -36,6 +34,11 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
+    from apiops_pipelines.documents import DEFAULT_LIMITS
+    from apiops_pipelines.spec_bundle import bundle_spec
+    from apiops_pipelines.spec_info import describe
+    from apiops_pipelines.spec_sources import DirectorySource, RefPolicy
+
     spec = Path(args.spec).resolve()
     if not spec.is_file():
         raise DocumentError(args.spec, "no such file")
@@ -129,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DocumentError, GitError, Unusable) as exc:
         print(f"apiops: {exc}", file=sys.stderr)
         return UNUSABLE
+    except BrokenPipeError:  # `apiops lint spec.yaml | head`: the reader left; no traceback about it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FINDINGS
 
 
 if __name__ == "__main__":

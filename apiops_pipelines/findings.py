@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info", "hint"]
@@ -25,7 +25,8 @@ class Finding:
         return self.severity == "error"
 
     def located(self, file: str | None, line: int | None, column: int | None) -> Finding:
-        return replace(self, file=file, line=line, column=column)
+        # built directly: dataclasses.replace costs ~3 us a call, noticeable over 36k findings of a big spec
+        return Finding(self.rule, self.severity, self.pointer, self.message, self.fix, file, line, column)
 
     @property
     def location(self) -> str:

@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from apiops_pipelines.documents import DocumentError, Limits, Positions, load_document
+from apiops_pipelines.json_positions import JsonPositions, json_positions
 
 
 class SourceMap:
     def __init__(self, root: str, read: Callable[[str], bytes], limits: Limits) -> None:
         self.read, self.limits = read, limits
         self.origins: dict[str, tuple[str, str]] = {"": (root, "")}  # bundle pointer -> (file, pointer in it)
-        self._positions: dict[str, Positions] = {}
+        self._positions: dict[str, Positions | JsonPositions] = {}
 
     def record(self, bundle_pointer: str, file: str, file_pointer: str) -> None:
         self.origins.setdefault(bundle_pointer, (file, file_pointer))
 
     def origin(self, pointer: str) -> tuple[str, str]:
         """The file and the pointer within it that `pointer` of the bundle comes from."""
+        if len(self.origins) == 1:  # a spec in one file: every place is where it is (no walk up per finding)
+            return self.origins[""][0], pointer
         probe, rest = pointer, ""
         while probe not in self.origins:
             probe, _, last = probe.rpartition("/")
@@ -40,11 +43,15 @@ class SourceMap:
         line, column = positions.get(probe, (None, None))
         return file, line, column
 
-    def positions_of(self, file: str) -> Positions:
+    def positions_of(self, file: str) -> Positions | JsonPositions:
         if file not in self._positions:
-            positions: Positions = {}
+            positions: Positions | JsonPositions | None = None
             try:
-                load_document(self.read(file), file, self.limits, positions)
+                data = self.read(file)
+                positions = json_positions(data)  # JSON: places found on demand, much cheaper than the builder
+                if positions is None:
+                    positions = {}
+                    load_document(data, file, self.limits, positions)
             except (DocumentError, OSError, ValueError):
                 positions = {}
             self._positions[file] = positions

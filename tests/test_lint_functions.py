@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 
 from apiops_pipelines.lint.jsonpath import Evaluator
@@ -118,3 +119,24 @@ def test_bad_options_are_refused_when_the_ruleset_loads(name, options, complaint
     with pytest.raises(ValueError) as info:
         lookup(name).prepare(options)
     assert complaint in str(info.value)
+
+
+# The JSON Schema owasp:api2:2023-security-schemes-declared gave to `schema` before it got its own function.
+_SCHEMES_DECLARED_SCHEMA = {"anyOf": [
+    {"required": ["components"], "properties": {"components": {
+        "required": ["securitySchemes"], "properties": {"securitySchemes": {"type": "object", "minProperties": 1}}}}},
+    {"required": ["securityDefinitions"], "properties": {"securityDefinitions": {"type": "object", "minProperties": 1}}},
+]}  # fmt: skip
+
+
+@pytest.mark.parametrize("document", [
+    {}, {"components": {}}, {"components": {"securitySchemes": {}}}, {"components": {"securitySchemes": {"a": {}}}},
+    {"components": {"securitySchemes": []}}, {"components": "text"}, {"components": None},
+    {"securityDefinitions": {}}, {"securityDefinitions": {"basic": {}}}, {"securityDefinitions": [1]},
+    {"components": {}, "securityDefinitions": {"basic": {}}}, {"components": {"securitySchemes": {"a": 1}}, "x": 1},
+    [], "text",
+])  # fmt: skip
+def test_security_schemes_declared_agrees_with_the_schema_it_replaced(document):
+    """The function replaced a `schema` check that converted the whole document (0.6 s, 200 MB on 13 MB)."""
+    expected = 0 if jsonschema_rs.validator_for(_SCHEMES_DECLARED_SCHEMA).is_valid(document) else 1
+    assert len(run("apiops-security-schemes-declared", document)) == expected

@@ -379,3 +379,19 @@ def test_a_deep_object_query_parameter_is_read_from_its_bracketed_keys() -> None
     results = check(good, bad, checker=PactChecker(spec))
     assert [rules(r) for r in results] == [[], [("pact-query-param-invalid", "error")]]
     assert "$.size" in results[1].findings[0].message
+
+
+def test_a_referenced_30_schema_with_boolean_exclusive_maximum_still_checks_the_body() -> None:
+    """The schema registry defaulted to 2020-12, where `exclusiveMaximum: true` is invalid: the response
+    schema behind a $ref could not be used, so a wrong body passed unnoticed."""
+    from apiops_pipelines.pacts import check_pact, parse_pact
+
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/n": {"get": {"responses": {
+        "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/N"}}}}}}}},
+        "components": {"schemas": {"N": {"type": "object", "required": ["n"], "properties": {
+            "n": {"type": "integer", "maximum": 10, "exclusiveMaximum": True}}}}}}  # fmt: skip
+    pact = parse_pact('{"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": '
+                      '{"version": "2.0.0"}}, "interactions": [{"description": "d", "request": {"method": "GET", '
+                      '"path": "/n"}, "response": {"status": 200, "body": {"n": "ten"}}}]}', "c-p.json")  # fmt: skip
+    [result] = check_pact(pact, spec)
+    assert not result.passed

@@ -107,6 +107,25 @@ def test_nullable_in_30_accepts_null_examples_and_31_type_lists_too() -> None:
     assert "schema-example-invalid" not in rules(OAS31)
 
 
+@pytest.mark.parametrize(("example", "valid"), [("open", True), (None, True), ("lost", False)])
+def test_a_nullable_enum_in_30_keeps_its_values(example, valid) -> None:
+    """Translating `nullable` once turned every nullable enum into [null]: GitHub's spec got 151 false errors."""
+    pet = {"type": "string", "enum": ["open", "closed"], "nullable": True, "example": example}
+    document = mutate(OAS30, lambda d: d["components"]["schemas"]["Pet"]["properties"].update(state=pet))
+    assert ("schema-example-invalid" not in rules(document)) is valid
+
+
+@pytest.mark.parametrize(("schema", "example"), [
+    ({"type": "integer", "maximum": 3, "exclusiveMaximum": True}, 3),
+    ({"type": "string", "format": "date-time"}, "yesterday"),
+])  # fmt: skip
+def test_30_schemas_are_read_as_draft_4(schema, example) -> None:
+    """Read as 2020-12, a boolean exclusiveMaximum made the schema unusable and its example went unchecked."""
+    document = mutate(OAS30, lambda d: d["components"]["schemas"]["Pet"]["properties"].update(
+        age={**schema, "example": example}))
+    assert rules(document) == ["schema-example-invalid"]
+
+
 def test_31_schema_examples_list_is_checked() -> None:
     broken = mutate(OAS31, lambda d: d["paths"]["/pets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].update(examples=[[1]]))
     assert rules(broken) == ["schema-example-invalid"]

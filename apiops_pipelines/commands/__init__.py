@@ -6,6 +6,8 @@ the CLI prints that message and exits 2, never a traceback.
 
 from __future__ import annotations
 
+import argparse
+
 OK, FINDINGS, UNUSABLE = 0, 1, 2
 
 
@@ -15,3 +17,9 @@ class Unusable(Exception):
 
 def say(text: str) -> None:
     print(text, flush=True)
+
+
+def add_spec_source_options(parser: argparse.ArgumentParser) -> None:
+    """Where a spec's cross-file $refs may lead: the options every command that reads a spec shares."""
+    parser.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
+    parser.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (off by default)")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from apiops_pipelines.commands import FINDINGS, OK, Unusable, say
-from apiops_pipelines.gates.spec_files import bundle_file
-from apiops_pipelines.pacts import PactChecker, blocking, junit_xml, load_pacts, markdown, text
+from apiops_pipelines.commands import FINDINGS, OK, Unusable, add_spec_source_options, say
 
 
 def run(args: argparse.Namespace) -> int:
+    from apiops_pipelines.gates.spec_files import bundle_file
+    from apiops_pipelines.pacts import PactChecker, blocking, junit_xml, load_pacts, markdown, text
     bundle = bundle_file(args.spec, args.root, args.allow_remote_refs)
     pacts, errors = [], []
     for source in args.pacts:
@@ -35,6 +35,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="the provider's OpenAPI or Swagger file, or REV:path")
     p.add_argument("pacts", nargs="+", metavar="PACT", help="pact files (V2, V3, V4) or folders of them")
     p.add_argument("--format", choices=("text", "markdown", "junit"), default="text")
-    p.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
-    p.add_argument("--allow-remote-refs", action="store_true")
+    add_spec_source_options(p)
     p.set_defaults(func=run)

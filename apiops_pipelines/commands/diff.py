@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from apiops_pipelines.commands import FINDINGS, OK, say
-from apiops_pipelines.diff import render_json, render_markdown, render_text
-from apiops_pipelines.gates.breaking import compare_specs
-from apiops_pipelines.gates.spec_files import bundle_file
+from apiops_pipelines.commands import FINDINGS, OK, add_spec_source_options, say
 
 
 def run(args: argparse.Namespace) -> int:
+    from apiops_pipelines.diff import render_json, render_markdown, render_text
+    from apiops_pipelines.gates.breaking import compare_specs
+    from apiops_pipelines.gates.spec_files import bundle_file
     base = bundle_file(args.base, args.root, args.allow_remote_refs)
     revision = bundle_file(args.revision, args.root, args.allow_remote_refs)
     report = compare_specs(base.document, revision.document, args.semver)
@@ -33,6 +33,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--semver", choices=("block", "warn", "allow"), default="block",
                    help="a breaking change without a major info.version bump: block (default), warn or allow")
-    p.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
-    p.add_argument("--allow-remote-refs", action="store_true")
+    add_spec_source_options(p)
     p.set_defaults(func=run)

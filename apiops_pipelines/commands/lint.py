@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from apiops_pipelines.commands import FINDINGS, OK, Unusable, say
-from apiops_pipelines.gates.spec_checks import check_spec
+from apiops_pipelines.commands import FINDINGS, OK, Unusable, add_spec_source_options, say
 from apiops_pipelines.findings import Finding
-from apiops_pipelines.gates.spec_files import bundle_file, root_of
-from apiops_pipelines.lint import RulesetError, load_ruleset
-from apiops_pipelines.lint.report import FORMATS, render
 
 
 def run(args: argparse.Namespace) -> int:
+    from apiops_pipelines.gates.spec_checks import check_spec
+    from apiops_pipelines.gates.spec_files import bundle_file, root_of
+    from apiops_pipelines.lint import RulesetError, load_ruleset
+    from apiops_pipelines.lint.report import render
     try:
         ruleset = load_ruleset(Path(args.ruleset) if args.ruleset else None,
                                root=Path(args.root).resolve() if args.root and args.ruleset else None)  # fmt: skip
@@ -40,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _from_here(findings: list[Finding], root: Path) -> list[Finding]:
-    here = Path.cwd()
-    return [replace(f, file=os.path.relpath(root / f.file, here)) if f.file and not f.file.startswith(("http:", "https:"))
-            else f for f in findings]  # fmt: skip
+    here, names = Path.cwd(), {}
+    for file in {f.file for f in findings if f.file and not f.file.startswith(("http:", "https:"))}:
+        names[file] = os.path.relpath(root / file, here)
+    return [f.located(names[f.file], f.line, f.column) if f.file in names else f for f in findings]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,8 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "examples) and governance lint. Exit 0: no errors; 1: errors; 2: unusable input.")  # fmt: skip
     p.add_argument("spec", help="an OpenAPI 3.0/3.1 or Swagger 2.0 file (YAML or JSON), or REV:path")
     p.add_argument("--ruleset", help="a Spectral-format ruleset (default: the built-in recommended + OWASP set)")
-    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     p.add_argument("--output", "-o", help="write the report here instead of standard output")
-    p.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
-    p.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (off by default)")
+    add_spec_source_options(p)
     p.set_defaults(func=run)

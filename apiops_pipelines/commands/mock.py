@@ -12,11 +12,12 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from apiops_pipelines.commands import OK, Unusable, say
-from apiops_pipelines.gates.spec_files import bundle_file
-from apiops_pipelines.mock.server import check_host, serve
-from apiops_pipelines.mock.spec import Spec, SpecError, load_spec
+if TYPE_CHECKING:
+    from apiops_pipelines.mock.spec import Spec
+
+from apiops_pipelines.commands import OK, Unusable, add_spec_source_options, say
 
 _SUMMARY_WIDTH = 160
 
@@ -26,6 +27,9 @@ class _Stopped(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    from apiops_pipelines.gates.spec_files import bundle_file
+    from apiops_pipelines.mock.server import check_host, serve
+    from apiops_pipelines.mock.spec import SpecError, load_spec
     try:
         check_host(args.host, args.allow_public)
     except ValueError:
@@ -108,7 +112,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stateful", action="store_true", help="a POSTed resource is returned by later GETs")
     p.add_argument("--no-validate", dest="validate", action="store_false", help="accept any request")
     p.add_argument("--workers", type=int, default=1, help="server processes sharing the port (stateless only)")
-    p.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
-    p.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (off by default)")
+    add_spec_source_options(p)
     p.add_argument("--allow-public", action="store_true", help="allow binding a non-loopback address")
     p.set_defaults(func=run)

@@ -46,10 +46,11 @@ _RESTATED = {
 
 def _without_repeats(linted: list[Finding], validation: list[Finding]) -> list[Finding]:
     """A lint finding that restates a validation finding on the same path item is reported once."""
-    seen = {(f.rule, _path_item(f.pointer)) for f in validation}
+    by_item = {(f.rule, _path_item(f.pointer)) for f in validation}
+    exact = {(f.rule, f.pointer) for f in validation}
     return [f for f in linted
-            if not any((rule, _path_item(f.pointer)) in seen for rule in _RESTATED.get(f.rule, ()))
-            and (f.rule, f.pointer) not in {(v.rule, v.pointer) for v in validation}]  # fmt: skip
+            if (f.rule, f.pointer) not in exact
+            and not any((rule, _path_item(f.pointer)) in by_item for rule in _RESTATED.get(f.rule, ()))]  # fmt: skip
 
 
 def _path_item(pointer: str) -> str:

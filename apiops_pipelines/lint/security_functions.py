@@ -37,6 +37,30 @@ def security_applied(operation: Any, options: Any, ctx: Context) -> list[Result]
     return []
 
 
+_ABSENT = object()
+
+
+@register("apiops-security-schemes-declared")
+def security_schemes_declared(document: Any, options: Any, ctx: Context) -> list[Result]:
+    """components.securitySchemes or securityDefinitions is a non-empty mapping.
+
+    What the JSON Schema this rule used to give to `schema` meant, without handing the whole document
+    to a validator: converting a 13 MB spec for it took 0.6 s and 200 MB.
+    """
+    if not isinstance(document, dict):
+        return []
+    components, definitions = document.get("components", _ABSENT), document.get("securityDefinitions", _ABSENT)
+    if components is not _ABSENT and (not isinstance(components, dict) or _non_empty(components, "securitySchemes")):
+        return []
+    if definitions is not _ABSENT and isinstance(definitions, dict) and definitions:
+        return []
+    return [("no security scheme is declared", ())]
+
+
+def _non_empty(mapping: dict, key: str) -> bool:
+    return isinstance(mapping.get(key), dict) and bool(mapping[key])
+
+
 @register("apiops-security-schemes-known")
 def security_schemes_known(requirements: Any, options: Any, ctx: Context) -> list[Result]:
     """Every scheme a security requirement names is declared (components.securitySchemes / securityDefinitions)."""

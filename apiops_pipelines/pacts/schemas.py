@@ -60,7 +60,10 @@ class SpecSchemas:
 
     def __init__(self, document: dict[str, Any], version: str) -> None:
         strict = as_json_schema(document, version)
-        self.registry = jsonschema_rs.Registry([(SPEC_URI, strict), (RELAXED_URI, _relaxed(strict))])
+        # The registry's draft must match the validator's: left to its 2020-12 default, a 3.0 boolean
+        # `exclusiveMaximum` made a referenced schema unusable (found by the validation engine's same bug).
+        draft = jsonschema_rs.Draft202012 if version == "3.1" else jsonschema_rs.Draft4
+        self.registry = jsonschema_rs.Registry([(SPEC_URI, strict), (RELAXED_URI, _relaxed(strict))], draft=draft)
         self.draft = jsonschema_rs.Draft202012Validator if version == "3.1" else jsonschema_rs.Draft4Validator
         self.version = version
         self._cache: dict[Any, Any] = {}

@@ -6,13 +6,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from apiops_pipelines.findings import Finding
-from apiops_pipelines.validation.refs import deref, escape
+from apiops_pipelines.validation.refs import Chain, containers, deref, escape, pointer_of
 from apiops_pipelines.validation.schema_dialect import SchemaValidators
 from apiops_pipelines.validation.structural import family
 
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})  # values, not more of the spec
+_NOT_WALKED = _DATA_KEYS | {"schema"}
 _SUBSCHEMA_ONE = ("items", "not", "additionalProperties", "contains", "if", "then", "else", "propertyNames")
+_SUBSCHEMA_KINDS: dict[str, type] = {**dict.fromkeys(_SUBSCHEMA_MAPS, dict), **dict.fromkeys(_SUBSCHEMA_LISTS, list),
+                                     **dict.fromkeys(_SUBSCHEMA_ONE, object)}  # a map, a list or one subschema
 
 
 def _schema_pointer(document: dict, holder: dict, holder_pointer: str) -> str | None:
@@ -37,52 +41,49 @@ def _examples_of(document: dict, holder: dict, pointer: str) -> Iterator[tuple[s
 
 def _holders(document: dict) -> Iterator[tuple[dict, str]]:
     """Objects with a `schema` and examples: media types, parameters, headers (OpenAPI 3)."""
-    stack: list[tuple[Any, str]] = [(document, "")]
-    while stack:
-        node, pointer = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("schema"), dict) and ("example" in node or "examples" in node):
-                yield node, pointer
-            for key, value in node.items():
-                if key not in ("example", "examples", "schema", "default", "enum", "const"):
-                    stack.append((value, f"{pointer}/{escape(str(key))}"))
-        elif isinstance(node, list):
-            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+    for node, chain in containers(document, _NOT_WALKED):
+        if type(node) is dict and isinstance(node.get("schema"), dict) and ("example" in node or "examples" in node):
+            yield node, pointer_of(chain)
 
 
 def _schemas(document: dict) -> Iterator[tuple[dict, str]]:
-    """Every schema object of the document, with its pointer (each once)."""
+    """Every schema object of the document with an example or default, and its pointer (each once)."""
     roots: list[tuple[Any, str]] = []
-    stack: list[tuple[Any, str]] = [(document, "")]
+    stack: list[tuple[Iterator[tuple[Any, Any]], Chain]] = [(iter(document.items()), None)]
     while stack:
-        node, pointer = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = f"{pointer}/{escape(str(key))}"
-                if key == "schema" and isinstance(value, dict):
-                    roots.append((value, child))
-                elif key in ("schemas", "definitions") and pointer in ("/components", "") and isinstance(value, dict):
-                    roots.extend((v, f"{child}/{escape(str(k))}") for k, v in value.items())
-                elif key not in ("example", "examples", "default", "enum", "const"):
-                    stack.append((value, child))
-        elif isinstance(node, list):
-            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+        children, chain = stack[-1]
+        for key, value in children:
+            kind = type(value)
+            if kind is not dict and kind is not list:
+                continue
+            if key == "schema" and kind is dict:
+                roots.append((value, pointer_of((chain, key))))
+            elif key in ("schemas", "definitions") and kind is dict and chain in (None, (None, "components")):
+                base = pointer_of((chain, key))
+                roots.extend((v, f"{base}/{escape(str(k))}") for k, v in value.items())
+            elif key not in _DATA_KEYS:
+                stack.append((iter(value.items()) if kind is dict else enumerate(value), (chain, key)))
+                break
+        else:
+            stack.pop()
     seen: set[str] = set()
     while roots:
         schema, pointer = roots.pop()
         if not isinstance(schema, dict) or pointer in seen or "$ref" in schema:
             continue
         seen.add(pointer)
-        yield schema, pointer
-        for key in _SUBSCHEMA_MAPS:
-            if isinstance(schema.get(key), dict):
-                roots.extend((v, f"{pointer}/{key}/{escape(str(k))}") for k, v in schema[key].items())
-        for key in _SUBSCHEMA_LISTS:
-            if isinstance(schema.get(key), list):
-                roots.extend((v, f"{pointer}/{key}/{i}") for i, v in enumerate(schema[key]))
-        for key in _SUBSCHEMA_ONE:
-            if isinstance(schema.get(key), dict):
-                roots.append((schema[key], f"{pointer}/{key}"))
+        if "example" in schema or "examples" in schema or "default" in schema:
+            yield schema, pointer
+        for key, value in schema.items():  # a schema has a few keys: cheaper than asking for each keyword
+            kind = _SUBSCHEMA_KINDS.get(key)
+            if kind is None:
+                continue
+            if kind is dict and isinstance(value, dict):
+                roots.extend((v, f"{pointer}/{key}/{escape(str(k))}") for k, v in value.items())
+            elif kind is list and isinstance(value, list):
+                roots.extend((v, f"{pointer}/{key}/{i}") for i, v in enumerate(value))
+            elif kind is object and isinstance(value, dict):
+                roots.append((value, f"{pointer}/{key}"))
 
 
 def check_examples(document: dict[str, Any]) -> list[Finding]:

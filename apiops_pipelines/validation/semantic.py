@@ -8,9 +8,10 @@ from typing import Any
 
 from apiops_pipelines.findings import Finding
 from apiops_pipelines.spec_info import HTTP_METHODS
-from apiops_pipelines.validation.refs import deref, escape, pointer_get
+from apiops_pipelines.validation.refs import containers, deref, escape, pointer_get, pointer_of
 
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})  # values, where a $ref is no reference
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict, dict, str]]:
@@ -64,24 +65,34 @@ def _path_findings(document: dict, path: str, method: str, item: dict, operation
 
 
 def _unresolved_refs(document: dict) -> Iterator[Finding]:
-    stack: list[tuple[Any, str]] = [(document, "")]
-    while stack:
-        node, pointer = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                if not ref.startswith("#"):
-                    yield Finding("ref-external", "error", pointer, f"'{ref}' points outside the document",
-                                  fix="bundle the spec (apiops bundle) or use a local #/ reference")  # fmt: skip
-                elif not pointer_get(document, ref[1:])[0]:
-                    yield Finding("ref-unresolved", "error", pointer, f"'{ref}' does not resolve",
-                                  fix="point it at an existing definition")  # fmt: skip
-                elif deref(document, node)[0] is None:
-                    yield Finding("ref-cycle", "error", pointer, f"'{ref}' leads only to references, in a circle",
-                                  fix="make one of the references in the circle an actual definition")  # fmt: skip
-            stack.extend((v, f"{pointer}/{escape(str(k))}") for k, v in node.items() if k not in ("example", "examples", "default", "enum", "const"))
-        elif isinstance(node, list):
-            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+    verdicts: dict[str, str | None] = {}  # a big spec repeats the same few thousand refs tens of thousands of times
+    for node, chain in containers(document, _DATA_KEYS):
+        ref = node.get("$ref") if type(node) is dict else None
+        if not isinstance(ref, str):
+            continue
+        if ref not in verdicts:
+            verdicts[ref] = _ref_problem(document, node, ref)
+        problem = verdicts[ref]
+        if problem == "ref-external":
+            yield Finding("ref-external", "error", pointer_of(chain), f"'{ref}' points outside the document",
+                          fix="bundle the spec (apiops bundle) or use a local #/ reference")  # fmt: skip
+        elif problem == "ref-unresolved":
+            yield Finding("ref-unresolved", "error", pointer_of(chain), f"'{ref}' does not resolve",
+                          fix="point it at an existing definition")  # fmt: skip
+        elif problem == "ref-cycle":
+            yield Finding("ref-cycle", "error", pointer_of(chain), f"'{ref}' leads only to references, in a circle",
+                          fix="make one of the references in the circle an actual definition")  # fmt: skip
+
+
+def _ref_problem(document: dict, node: dict, ref: str) -> str | None:
+    """What is wrong with a `$ref` (the same for every node that holds it), or None."""
+    if not ref.startswith("#"):
+        return "ref-external"
+    if not pointer_get(document, ref[1:])[0]:
+        return "ref-unresolved"
+    if deref(document, node)[0] is None:
+        return "ref-cycle"
+    return None
 
 
 def _equivalent_paths(document: dict) -> Iterator[Finding]:
