@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from apiops_pipelines.processes import pid_alive
 from apiops_pipelines.git import GitError, GitRepo
 
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
@@ -31,19 +32,6 @@ def is_url(location: str) -> bool:
 def redact(location: str) -> str:
     """A URL fit for logs and metadata: no password or token."""
     return re.sub(r"(://)[^/@]+@", r"\1***@", location)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child that has exited: reap it
-            return False
-    return True
 
 
 class WatchedRepository:
@@ -98,7 +86,7 @@ class WatchedRepository:
         if marker.exists():
             pid = int(marker.read_text() or 0)
             deadline = time.monotonic() + timeout_s
-            while pid and _alive(pid):  # a clone a sensor tick started in the background
+            while pid and pid_alive(pid):  # a clone a sensor tick started in the background
                 if not wait or time.monotonic() > deadline:
                     return False
                 time.sleep(0.5)

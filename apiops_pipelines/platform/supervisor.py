@@ -17,6 +17,7 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
+from apiops_pipelines.processes import pid_alive
 from apiops_pipelines.platform.programs import ProgramSpec, conf_value, render_program
 from apiops_pipelines.platform.unix_xmlrpc import UnixStreamTransport
 
@@ -232,17 +233,3 @@ def _wait_gone(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def pid_alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
