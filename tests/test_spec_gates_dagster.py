@@ -155,3 +155,18 @@ def test_the_apis_own_ruleset_is_read_from_git_with_its_extends(instance, estate
     assert not lint.passed and lint.metadata["ruleset"].value == "orders/rules/main.yaml"
     assert "paths-lowercase" in lint.metadata["findings"].value and "/orders/{orderId}" in lint.metadata["findings"].value
     assert "breaking_changes" not in materialized(result)
+
+
+def test_a_stage_whose_stored_bundle_is_gone_says_to_materialize_api_spec_again(instance, estate: Path,
+                                                                                  home: Path) -> None:  # fmt: skip
+    assert run(instance, estate, home, "orders").success
+    head = run_git(estate, "rev-parse", "HEAD").decode().strip()
+    (home / "artifacts" / "orders" / head / "openapi.json").unlink()
+    result = dg.materialize(
+        [breaking_changes], partition_key="orders", instance=instance, raise_on_error=False,
+        resources={"repository": RepositoryResource(location=str(estate), branch="main", home=str(home)),
+                   "artifacts": ArtifactStoreResource(home=str(home))},
+    )  # fmt: skip
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "is gone" in str(failure.step_failure_data.user_failure_data.description)
+    assert "materialize api_spec again" in str(failure.step_failure_data.user_failure_data.description)

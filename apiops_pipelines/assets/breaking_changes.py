@@ -3,7 +3,7 @@ import json
 import dagster as dg
 
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.assets.run_spec import identity, load_run_spec
+from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.diff import render_json, render_markdown
 from apiops_pipelines.gates.breaking import DiffReport, compare_specs
@@ -40,12 +40,14 @@ def breaking_changes(
     context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
 ) -> dg.MaterializeResult:
     api = context.partition_key
-    watched, spec = load_run_spec(context, repository)
-    commit, policy = spec.commit.sha, spec.definition.config.governance.semver
-    folder = spec.definition.paths.get("contracts.pacts")
+    spec = run_spec(context)
+    watched, definition = load_definition(repository, spec)
+    commit, policy, data = spec.commit, definition.config.governance.semver, spec.data()
+    document = json.loads(data)
+    folder = definition.paths.get("contracts.pacts")
     with watched.repo:
         pacts, unreadable = pacts_at(watched.repo, commit, folder) if folder else ([], [])
-    consumers = check_consumers(spec.bundle.document, spec.definition.spec_path, folder, pacts, unreadable)
+    consumers = check_consumers(document, definition.spec_path, folder, pacts, unreadable)
     store = artifacts.store()
     pacts_junit = store.write(api, commit, "pacts.junit.xml", junit_xml(consumers.results, unreadable).encode())
     ledger = artifacts.ledger()
@@ -56,13 +58,13 @@ def breaking_changes(
 
     if baseline is None:
         report, base_label = None, "none"
-        changelog = f"First release of `{api}` ({spec.info.version}): no earlier spec to compare with."
+        changelog = f"First release of `{api}` ({spec.spec_version}): no earlier spec to compare with."
         semver = dg.AssetCheckResult(check_name=SEMVER_POLICY, passed=True, description=changelog)
     else:
-        report = compare_specs(json.loads(ledger.spec_path(baseline).read_bytes()), spec.bundle.document, policy)
+        report = compare_specs(json.loads(ledger.spec_path(baseline).read_bytes()), document, policy)
         base_label = f"{baseline.spec_version} @ {baseline.commit[:12]} ({baseline.stage})"
         changelog = render_markdown(report.changes, report.verdicts, base_label,
-                                    f"{spec.info.version} @ {commit[:12]}")  # fmt: skip
+                                    f"{spec.spec_version} @ {commit[:12]}")  # fmt: skip
         store.write(api, commit, "changes.json", render_json(report.changes, report.verdicts).encode())
         semver = _semver_result(report, policy)
     changelog_file = store.write(api, commit, "changelog.md", changelog.encode())
@@ -74,13 +76,12 @@ def breaking_changes(
 
     gated = not consumers.blocking and (report is None or not report.blocking)
     if gated:
-        ledger.record(Release(api, GATED, commit, spec.info.version, spec.bundle.sha256, context.run.run_id),
-                      spec.bundle.data)  # fmt: skip
+        ledger.record(Release(api, GATED, commit, spec.spec_version, spec.spec_sha256, context.run.run_id), data)
     context.log.info(f"{api}: {semver.description}; pacts: {consumers.headline()}")
     counts = report.counts if report else {"breaking": 0, "non-breaking": 0, "info": 0}
     return dg.MaterializeResult(
         metadata={
-            **identity(spec, commit),
+            **spec.identity(),
             "baseline": base_label,
             "baseline_commit": baseline.commit if baseline else "",
             "breaking": counts["breaking"],

@@ -2,12 +2,10 @@ import dagster as dg
 
 from apiops_pipelines.assets.breaking_changes import breaking_changes
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.assets.run_spec import identity, load_run_spec
+from apiops_pipelines.assets.run_spec import run_spec
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
-from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
-from apiops_pipelines.resources.repository import RepositoryResource
 
 
 @dg.asset(
@@ -19,31 +17,26 @@ from apiops_pipelines.resources.repository import RepositoryResource
     "validated (problem+json on error), responses from the spec's examples or generated from its schemas. "
     "Each validated spec replaces the previous mock without dropping a request.",
 )
-def mock_server(
-    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource,
-    platform: PlatformResource,
-) -> dg.MaterializeResult:  # fmt: skip
+def mock_server(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
     api = context.partition_key
-    _, spec = load_run_spec(context, repository)
-    commit = spec.commit.sha
-    stored = artifacts.store().write(api, commit, "openapi.json", spec.bundle.data)
+    spec = run_spec(context)
     try:
         running = platform.running()
-        instance = running.serve_mock(api, stored)
+        instance = running.serve_mock(api, spec.stored())
     except (PlatformError, ServiceStartError) as exc:
         raise dg.Failure(description=f"mock server of '{api}': {exc}", allow_retries=False) from None
     frontend = running.status()["haproxy"]["frontend"]
     url = f"{frontend}/mock/{api}/"
     info = running.supervisor.info(instance.program) if instance.program else None
-    context.log.info(f"{api}: mock of {spec.info.version} at {url} ({instance.program} on {instance.address})")
+    context.log.info(f"{api}: mock of {spec.spec_version} at {url} ({instance.program} on {instance.address})")
     return dg.MaterializeResult(
         metadata={
-            **identity(spec, commit),
+            **spec.identity(),
             "url": dg.MetadataValue.url(url),
             "program": instance.program or "",
             "address": instance.address,
             "pid": (info or {}).get("pid") or 0,
-            "operations": spec.info.operations,
+            "operations": spec.operations,
             "try_it": dg.MetadataValue.md(f"```sh\ncurl -i {url}\n```\n"
                                           "Pick a response with `Prefer: code=404` or `Prefer: example=<name>`."),
         },

@@ -1,9 +1,14 @@
-"""The spec a stage works on: the commit `api_spec` materialized for this API, loaded again from Git
-(with its source map, so findings point at the file and line a person wrote)."""
+"""The spec a stage works on: what `api_spec` materialized for this API (commit, hash, version and the stored
+bundle). Stages read that stored bundle; only `spec_validation` bundles again from Git, for the source map
+that points findings at the file and line a person wrote."""
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
 from apiops_pipelines.api_specs import ApiSpecError, LoadedSpec, load_api_spec
+from apiops_pipelines.catalog import ApiDefinition, load_catalog
 from apiops_pipelines.git import GitError
 from apiops_pipelines.repo_source import WatchedRepository
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -11,7 +16,32 @@ from apiops_pipelines.resources.repository import RepositoryResource
 API_SPEC = dg.AssetKey("api_spec")
 
 
-def spec_commit(context: dg.AssetExecutionContext, api: str) -> str:
+@dataclass(frozen=True)
+class RunSpec:
+    api: str
+    commit: str
+    spec_sha256: str
+    spec_version: str
+    operations: int
+    bundled_spec: Path  # the JSON api_spec stored; its sha256 is spec_sha256
+
+    def identity(self) -> dict[str, str]:
+        """What every stage's materialization records (see DESIGN.md, Partitions and lineage)."""
+        return {"commit": self.commit, "spec_sha256": self.spec_sha256, "spec_version": self.spec_version}
+
+    def stored(self) -> Path:
+        """The stored bundle's path, failing clearly if it was cleaned away since api_spec ran."""
+        if not self.bundled_spec.is_file():
+            raise dg.Failure(description=f"the bundled spec of '{self.api}' at {self.commit[:12]} is gone "
+                             f"({self.bundled_spec}); materialize api_spec again", allow_retries=False)  # fmt: skip
+        return self.bundled_spec
+
+    def data(self) -> bytes:
+        return self.stored().read_bytes()
+
+
+def run_spec(context: dg.AssetExecutionContext) -> RunSpec:
+    api = context.partition_key
     result = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=API_SPEC, asset_partitions=[api]), limit=1
     )
@@ -21,22 +51,34 @@ def spec_commit(context: dg.AssetExecutionContext, api: str) -> str:
     record = result.records[0]
     if record.run_id != context.run.run_id:
         context.log.info(f"using api_spec from run {record.run_id} (not materialized in this run)")
-    return str(record.asset_materialization.metadata["commit"].value)
+    meta = {key: value.value for key, value in record.asset_materialization.metadata.items()}
+    return RunSpec(api, str(meta["commit"]), str(meta["spec_sha256"]), str(meta["spec_version"]),
+                   int(meta["operations"]), Path(str(meta["bundled_spec"])))  # fmt: skip
 
 
-def load_run_spec(
-    context: dg.AssetExecutionContext, repository: RepositoryResource
-) -> tuple[WatchedRepository, LoadedSpec]:
-    api = context.partition_key
-    commit = spec_commit(context, api)
+def load_definition(
+    repository: RepositoryResource, spec: RunSpec
+) -> tuple[WatchedRepository, ApiDefinition]:
+    """The API's apiops.yaml at the run's commit (no spec parsing)."""
     try:
         watched = repository.watched()
         with watched.repo:
-            return watched, load_api_spec(watched.repo, commit, api, policy=repository.ref_policy())
+            definition = load_catalog(watched.repo, spec.commit).apis.get(spec.api)
+    except GitError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    if definition is None:
+        raise dg.Failure(description=f"no apiops.yaml with 'name: {spec.api}' at {spec.commit[:12]}",
+                         allow_retries=False)  # fmt: skip
+    return watched, definition
+
+
+def load_run_spec(
+    repository: RepositoryResource, spec: RunSpec
+) -> tuple[WatchedRepository, LoadedSpec]:
+    """The spec bundled again from Git, with its source map."""
+    try:
+        watched = repository.watched()
+        with watched.repo:
+            return watched, load_api_spec(watched.repo, spec.commit, spec.api, policy=repository.ref_policy())
     except (ApiSpecError, GitError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-
-
-def identity(spec: LoadedSpec, commit: str) -> dict:
-    """What every stage's materialization records (see DESIGN.md, Partitions and lineage)."""
-    return {"commit": commit, "spec_sha256": spec.bundle.sha256, "spec_version": spec.info.version}

@@ -2,7 +2,7 @@ import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.assets.run_spec import identity, load_run_spec
+from apiops_pipelines.assets.run_spec import load_run_spec, run_spec
 from apiops_pipelines.gates.from_git import ruleset_at
 from apiops_pipelines.gates.markdown import findings_table
 from apiops_pipelines.gates.spec_checks import check_spec
@@ -35,8 +35,9 @@ def spec_validation(
     context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
 ) -> dg.MaterializeResult:
     api = context.partition_key
-    watched, spec = load_run_spec(context, repository)
-    commit = spec.commit.sha
+    recorded = run_spec(context)
+    watched, spec = load_run_spec(repository, recorded)
+    commit = recorded.commit
     try:
         with watched.repo:
             ruleset = ruleset_at(watched.repo, commit, spec.definition)
@@ -73,7 +74,7 @@ def spec_validation(
     ]  # fmt: skip
     return dg.MaterializeResult(
         metadata={
-            **identity(spec, commit),
+            **recorded.identity(),
             "validation_errors": sum(f.blocking for f in report.validation),
             "lint_errors": lint_counts["error"],
             "lint_warnings": lint_counts["warning"],

@@ -6,7 +6,7 @@ import dagster as dg
 
 from apiops_pipelines.assets.mock_server import mock_server
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.assets.run_spec import identity, load_run_spec
+from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.resources.platform import PlatformResource
@@ -29,10 +29,11 @@ def staging_deployment(
     context: dg.AssetExecutionContext, repository: RepositoryResource, platform: PlatformResource
 ) -> Iterator[dg.MaterializeResult]:
     api = context.partition_key
-    watched, spec = load_run_spec(context, repository)
-    commit, service = spec.commit.sha, spec.definition.config.service
+    spec = run_spec(context)
+    watched, definition = load_definition(repository, spec)
+    commit, service = spec.commit, definition.config.service
     if service is None:
-        context.log.warning(f"'{api}' has no service: in {spec.definition.config_path}, so nothing is deployed and "
+        context.log.warning(f"'{api}' has no service: in {definition.config_path}, so nothing is deployed and "
                             "the stages that need a running instance are skipped; add service.command (or "
                             "service.upstream) to verify and release it")  # fmt: skip
         return
@@ -40,7 +41,7 @@ def staging_deployment(
     started = time.time()
     try:
         running = platform.running()
-        api_folder = spec.definition.config_path.rpartition("/")[0]
+        api_folder = definition.config_path.rpartition("/")[0]
         instance = running.start_service(api, watched.repo.path, commit, api_folder, service, os.environ)
     except (PlatformError, ServiceStartError) as exc:
         raise dg.Failure(description=f"staging instance of '{api}' at {commit[:12]}: {exc}",
@@ -53,7 +54,7 @@ def staging_deployment(
     context.log.info(f"{api}: staging instance {instance.program or 'upstream'} at {url} (pid {pid})")
     yield dg.MaterializeResult(
         metadata={
-            **identity(spec, commit),
+            **spec.identity(),
             "url": dg.MetadataValue.url(url),
             "port": int(instance.address.rpartition(":")[2]),
             "pid": pid or 0,
