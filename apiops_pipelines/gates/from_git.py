@@ -69,17 +69,18 @@ def pacts_at(
     listing = repo.git("ls-tree", "-r", "-z", commit, "--", folder.rstrip("/") + "/")
     pacts: list[Pact] = []
     errors: list[PactError] = []
+    paths = []
     for record in sorted(r for r in listing.split(b"\0") if r):
         meta, _, raw_path = record.partition(b"\t")
         path = raw_path.decode(errors="surrogateescape")
         if not path.endswith(".json"):
             continue
-        mode, kind, sha = meta.split(b" ")
-        if mode == _SYMLINK:
+        if meta.split(b" ")[0] == _SYMLINK:
             errors.append(PactError(path, None, "is a symbolic link; pacts are read from the commit itself",
                                     fix="commit the pact file itself, not a link to it"))  # fmt: skip
-            continue
-        entry = repo.entries(commit, [path])[path]
+        else:
+            paths.append(path)
+    for path, entry in repo.entries(commit, paths).items():  # one object lookup for every pact
         if entry is None or entry.kind != "blob":
             continue
         if entry.size is not None and entry.size > limits.max_bytes:
