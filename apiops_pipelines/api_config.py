@@ -82,10 +82,30 @@ class ContractsConfig(_Section):
         return value
 
 
+# Schemathesis 4.32's checks (tests/test_fuzz_units.py compares this list with its registry).
+FUZZ_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+               "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
+               "positive_data_acceptance", "missing_required_header", "unsupported_method",
+               "allow_header_conformance", "use_after_free", "ensure_resource_availability", "ignored_auth",
+               "object_level_authorization")  # fmt: skip
+# Server errors and responses that break their own schema block; every other check is reported.
+DEFAULT_BLOCKING_CHECKS = ("not_a_server_error", "response_schema_conformance")
+
+
 class FuzzConfig(_Section):
     max_examples: int = Field(default=50, ge=1, le=100_000)
     exclude: list[str] = []
     headers: dict[str, str] = {}
+    blocking_checks: list[str] = list(DEFAULT_BLOCKING_CHECKS)
+    workers: int | None = Field(default=None, ge=1, le=64)  # default: one per core, at most 8
+
+    @field_validator("blocking_checks")
+    @classmethod
+    def _known_checks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value not in FUZZ_CHECKS:
+                raise ValueError(f"{value!r} is not a fuzz check; use any of {', '.join(FUZZ_CHECKS)}")
+        return values
 
     @field_validator("exclude")
     @classmethod
@@ -103,12 +123,21 @@ class SloConfig(_Section):
     min_rps: float | None = Field(default=None, ge=0)
 
 
+class RegressionConfig(_Section):
+    """How much slower than the production baseline an endpoint may get before the load stage blocks."""
+
+    max_p95_ratio: float = Field(default=1.5, ge=1)
+    min_delta_ms: float = Field(default=10.0, ge=0)  # below this, a few ms of noise can double a fast p95
+
+
 class LoadConfig(_Section):
     locustfile: str | None = None
     users: int = Field(default=10, ge=1, le=10_000)
     spawn_rate: float | None = Field(default=None, gt=0)
     duration: Duration = 20.0
+    headers: dict[str, str] | None = None  # for a generated locustfile; None: the same as fuzz.headers
     slo: SloConfig = SloConfig()
+    regression: RegressionConfig = RegressionConfig()
 
 
 class CanaryConfig(_Section):
@@ -159,6 +188,7 @@ ALLOWED_KEYS: dict[str, list[str]] = {
     "fuzz": list(FuzzConfig.model_fields),
     "load": list(LoadConfig.model_fields),
     "load.slo": list(SloConfig.model_fields),
+    "load.regression": list(RegressionConfig.model_fields),
     "canary": list(CanaryConfig.model_fields),
     "governance": list(GovernanceConfig.model_fields),
 }

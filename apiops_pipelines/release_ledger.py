@@ -3,7 +3,9 @@
 The breaking-change gate diffs against the spec in production; until an API has been promoted, against the
 last spec that passed the spec gates (a rejected spec is never a baseline, so a revert is judged against
 what consumers actually have). Specs are stored by content hash, so a baseline survives artifact clean-up.
-Runs of one API are serialized (tag concurrency on `apiops/api`), so one writer per API at a time.
+The load stage's regression gate compares with the load measured for the production release; until one
+exists, with the last release that passed every verification gate. Runs of one API are serialized (tag
+concurrency on `apiops/api`), so one writer per API at a time.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-GATED, PRODUCTION = "gated", "production"
+GATED, VERIFIED, PRODUCTION = "gated", "verified", "production"
 _BASELINE_ORDER = (PRODUCTION, GATED)
+_LOAD_BASELINE_ORDER = (PRODUCTION, VERIFIED)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,29 @@ class ReleaseLedger:
             if release is not None and self.spec_path(release).is_file():
                 return release
         return None
+
+    def record_load(self, release: Release, spec: bytes, load: dict[str, Any]) -> Release:
+        """Record a release that passed every verification gate, with the load it was measured at."""
+        _atomic_write(self._load_path(release.api, release.commit), json.dumps(load, indent=2).encode())
+        return self.record(release, spec)
+
+    def load_baseline(self, api: str) -> tuple[Release, dict[str, Any]] | None:
+        """The load to compare with: production's, else the last verified release's (None before either)."""
+        for stage in _LOAD_BASELINE_ORDER:
+            release = self.latest(api, stage)
+            if release is None:
+                continue
+            try:
+                return release, json.loads(self._load_path(api, release.commit).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+            except ValueError as exc:
+                raise LedgerError(f"{self._load_path(api, release.commit)} is damaged ({exc}); delete it to "
+                                  "measure a new baseline") from None  # fmt: skip
+        return None
+
+    def _load_path(self, api: str, commit: str) -> Path:
+        return self.root / api / "load" / f"{commit}.json"
 
     def spec_path(self, release: Release) -> Path:
         return self.root / release.api / "specs" / f"{release.spec_sha256}.json"

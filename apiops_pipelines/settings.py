@@ -31,3 +31,12 @@ FRONTEND_ENV = "APIOPS_FRONTEND"  # the platform's production frontend, host:por
 DEFAULT_FRONTEND = "127.0.0.1:8080"
 STATS_ENV = "APIOPS_STATS"  # HAProxy's stats page and Prometheus /metrics, host:port (loopback)
 DEFAULT_STATS = "127.0.0.1:8404"
+VERIFY_BRANCHES_ENV = "APIOPS_VERIFY_BRANCHES"  # comma-separated fnmatch globs of branches to verify; "" turns it off
+DEFAULT_VERIFY_BRANCHES = "*"
+# Hosts, addresses or networks (comma-separated) that fuzzing and load may target besides loopback, for an
+# API whose service.upstream runs elsewhere. Empty: loopback only.
+ALLOW_TARGETS_ENV = "APIOPS_ALLOW_TARGETS"
+
+
+def allowed_targets() -> list[str]:
+    return [entry.strip() for entry in os.environ.get(ALLOW_TARGETS_ENV, "").split(",") if entry.strip()]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +46,21 @@ def test_definitions_load() -> None:
     assert defs.resolve_job_def("release").partitions_def == api_partitions
     assert defs.resolve_sensor_def("git_commit_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_assets_def("api_spec").partitions_def == api_partitions
+    assert defs.resolve_sensor_def("verify_branch_sensor").job_name == "verify"
+    assert defs.resolve_sensor_def("verify_branch_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_verify_job_has_every_gate_and_nothing_that_deploys() -> None:
+    from apiops_pipelines.definitions import defs
+
+    release = {key.to_user_string() for key in defs.resolve_job_def("release").asset_layer.executable_asset_keys}
+    verify = {key.to_user_string() for key in defs.resolve_job_def("verify").asset_layer.executable_asset_keys}
+    assert verify == release - {"mock_server"}  # the shared mock keeps serving the tracked branch's spec
+    gates = {"spec_validation", "breaking_changes", "contract_verification", "fuzz_report", "load_report"}
+    assert gates <= verify
+    checked = {key.asset_key.to_user_string() for key in defs.resolve_job_def("verify").asset_layer.asset_graph
+               .asset_check_keys}  # fmt: skip
+    assert gates <= checked
 
 
 def test_sensor_adds_partitions_and_requests_runs_with_lineage_tags(instance, repo: TempRepo, home: Path) -> None:
@@ -179,3 +196,12 @@ def test_api_spec_refuses_a_ref_outside_the_repository(instance, repo: TempRepo,
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "points outside the repository" in str(failure.step_failure_data.user_failure_data.description)
+
+
+def test_the_code_location_never_imports_locust_or_gevent() -> None:
+    """Importing locust monkey-patches the interpreter with gevent, and Dagster's code server then hangs."""
+    script = ("import sys, apiops_pipelines.definitions as d; d.defs.resolve_job_def('release'); "
+              "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

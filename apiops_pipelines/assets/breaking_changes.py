@@ -4,6 +4,7 @@ import dagster as dg
 
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
+from apiops_pipelines.assets.run_staging import moves_baselines
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.diff import render_json, render_markdown
 from apiops_pipelines.gates.breaking import DiffReport, compare_specs
@@ -74,7 +75,7 @@ def breaking_changes(
                   "results": dg.MetadataValue.md(consumers.table()), "junit": dg.MetadataValue.path(str(pacts_junit))},
     )  # fmt: skip
 
-    gated = not consumers.blocking and (report is None or not report.blocking)
+    gated = not consumers.blocking and (report is None or not report.blocking) and moves_baselines(context)
     if gated:
         ledger.record(Release(api, GATED, commit, spec.spec_version, spec.spec_sha256, context.run.run_id), data)
     context.log.info(f"{api}: {semver.description}; pacts: {consumers.headline()}")

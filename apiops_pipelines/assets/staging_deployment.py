@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from apiops_pipelines.assets.breaking_changes import breaking_changes
 from apiops_pipelines.assets.mock_server import mock_server
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
@@ -17,7 +18,7 @@ from apiops_pipelines.staging import StagingInstance
 @dg.asset(
     partitions_def=api_partitions,
     group_name="lifecycle",
-    deps=[mock_server],
+    deps=[breaking_changes, mock_server],  # breaking_changes too: the verify job runs without the shared mock
     kinds={"supervisord"},
     description="A fresh instance of the API's service at the run's commit, private to the run (not behind "
     "the production frontend), for the verification stages; torn down when the run ends, whatever its outcome. "

@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apiops_pipelines.api_config import DEFAULT_BLOCKING_CHECKS
+
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-# Server errors and responses that break their own schema are what the issue blocks on; the other checks
-# (status codes, headers, negative data, auth...) are reported and can be made blocking per API.
-DEFAULT_BLOCKING_CHECKS = ("not_a_server_error", "response_schema_conformance")
 REPORT_FILES = {"junit": "junit.xml", "har": "requests.har.json", "ndjson": "events.ndjson", "json": "summary.json"}
 
 

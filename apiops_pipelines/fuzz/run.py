@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apiops_pipelines.api_config import FuzzConfig
-from apiops_pipelines.fuzz.command import (DEFAULT_BLOCKING_CHECKS, PHASES, REPORT_FILES, FuzzOptions, config_toml,
-                                           replay_command, st_command)  # fmt: skip
+from apiops_pipelines.fuzz.command import PHASES, REPORT_FILES, FuzzOptions, config_toml, replay_command, st_command
 from apiops_pipelines.fuzz.events import collect
 from apiops_pipelines.fuzz.model import FuzzError, FuzzReport
 from apiops_pipelines.fuzz.secrets import FuzzConfigError, Scrubber, header_secrets
@@ -41,12 +40,13 @@ def run_fuzz(
     seed: int | None = None,
     workers: int | None = None,
     phases: Iterable[str] = PHASES,
-    blocking_checks: Collection[str] = DEFAULT_BLOCKING_CHECKS,
+    blocking_checks: Collection[str] | None = None,
     allow_hosts: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
     timeout: float = 900.0,
 ) -> FuzzReport:
-    """Run every schemathesis check on the API at `base_url`; `spec` is the bundled document (or its file)."""
+    """Run every schemathesis check on the API at `base_url`; `spec` is the bundled document (or its file).
+    `blocking_checks` and `workers` default to the API's `fuzz.blocking_checks` and `fuzz.workers`."""
     check_target(base_url, allow_hosts)
     environ = dict(os.environ if environ is None else environ)
     secret_values = header_secrets(config.headers, environ)
@@ -56,7 +56,7 @@ def run_fuzz(
         raise FuzzConfigError(f"unknown fuzz phase(s) {', '.join(unknown)}; use {', '.join(PHASES)}")
     options = FuzzOptions(max_examples=config.max_examples, exclude=tuple(config.exclude), headers=config.headers,
                           seed=random_source.randbelow(2**31) if seed is None else seed,
-                          workers=workers or max(1, min(os.cpu_count() or 1, 8)), phases=phases)  # fmt: skip
+                          workers=workers or config.workers or max(1, min(os.cpu_count() or 1, 8)), phases=phases)  # fmt: skip
     report_dir.mkdir(parents=True, exist_ok=True)
     spec_file = report_dir / SPEC_FILE
     if isinstance(spec, Path):
@@ -75,7 +75,8 @@ def run_fuzz(
     if not summary_file.is_file():
         raise FuzzRunError(f"schemathesis exited with {exit_code} before testing anything:\n{output[-3000:]}")
     summary = json.loads(summary_file.read_text(encoding="utf-8"))
-    failures, errors = collect(report_dir / REPORT_FILES["ndjson"], set(blocking_checks), list(secret_values))
+    blocking = set(config.blocking_checks if blocking_checks is None else blocking_checks)
+    failures, errors = collect(report_dir / REPORT_FILES["ndjson"], blocking, list(secret_values))
     operations = summary.get("operations") or {}
     if not errors and not int(operations.get("tested", 0)):
         errors.append(FuzzError("(all operations)", "NothingTested", "no operation was tested: the spec has none, "

@@ -26,17 +26,27 @@ class FuzzConfigError(ValueError):
     """The fuzz configuration cannot be used as written; the message names the key and the fix."""
 
 
-def header_secrets(headers: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+def header_secrets(headers: Mapping[str, str], environ: Mapping[str, str], key: str = "fuzz.headers"
+                   ) -> dict[str, str]:  # fmt: skip
     """Every variable the headers reference, with its value from `environ`; a missing one is an error."""
     found: dict[str, str] = {}
     for name, value in headers.items():
         for variable in _REFERENCE.findall(value) + _REFERENCE.findall(name):
             if variable not in environ:
                 raise FuzzConfigError(
-                    f"fuzz.headers.{name}: ${{{variable}}} is not set in the pipeline's environment. Fix: set "
+                    f"{key}.{name}: ${{{variable}}} is not set in the pipeline's environment. Fix: set "
                     f"{variable} where the pipeline runs (a secret, never a literal in apiops.yaml)")  # fmt: skip
             found[variable] = environ[variable]
     return found
+
+
+def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str], key: str) -> dict[str, str]:
+    """The headers with every `${VAR}` replaced by its value (for a process that sends them, never for a file)."""
+    header_secrets(headers, environ, key)
+    def expand(text: str) -> str:
+        return _REFERENCE.sub(lambda match: environ[match.group(1)], text)
+
+    return {expand(name): expand(value) for name, value in headers.items()}
 
 
 class Scrubber:

@@ -66,8 +66,22 @@ def pacts_at(
     repo: GitRepo, commit: str, folder: str, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[Pact], list[PactError]]:
     """Every `*.json` pact below `folder` at `commit`, sorted by path, and the ones that cannot be read."""
-    listing = repo.git("ls-tree", "-r", "-z", commit, "--", folder.rstrip("/") + "/")
+    blobs, errors = pact_blobs_at(repo, commit, folder, limits)
     pacts: list[Pact] = []
+    for path, data in blobs.items():
+        try:
+            pacts.append(parse_pact(data, path, limits))
+        except PactError as exc:
+            errors.append(exc)
+    return pacts, errors
+
+
+def pact_blobs_at(
+    repo: GitRepo, commit: str, folder: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[dict[str, bytes], list[PactError]]:
+    """The bytes of every `*.json` file below `folder` at `commit` by path (sorted), unparsed; symlinks and
+    files over the size limit are errors instead."""
+    listing = repo.git("ls-tree", "-r", "-z", commit, "--", folder.rstrip("/") + "/")
     errors: list[PactError] = []
     paths = []
     for record in sorted(r for r in listing.split(b"\0") if r):
@@ -80,6 +94,7 @@ def pacts_at(
                                     fix="commit the pact file itself, not a link to it"))  # fmt: skip
         else:
             paths.append(path)
+    blobs: dict[str, bytes] = {}
     for path, entry in repo.entries(commit, paths).items():  # one object lookup for every pact
         if entry is None or entry.kind != "blob":
             continue
@@ -87,11 +102,8 @@ def pacts_at(
             errors.append(PactError(path, None, f"is {entry.size} bytes, over the {limits.max_bytes}-byte limit",
                                     fix="split the pact, or raise the limit"))  # fmt: skip
             continue
-        try:
-            pacts.append(parse_pact(repo.read_blob(entry.sha), path, limits))
-        except PactError as exc:
-            errors.append(exc)
-    return pacts, errors
+        blobs[path] = repo.read_blob(entry.sha)
+    return dict(sorted(blobs.items())), errors
 
 
-__all__ = ["RulesetError", "pacts_at", "ruleset_at"]
+__all__ = ["RulesetError", "pact_blobs_at", "pacts_at", "ruleset_at"]

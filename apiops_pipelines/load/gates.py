@@ -60,8 +60,10 @@ def slo_gate(report: LoadReport, slo: SloConfig) -> GateResult:
 
 
 def regression_gate(report: LoadReport, baseline: Mapping[str, Any] | None, *, max_ratio: float = DEFAULT_MAX_RATIO,
-                    min_delta_ms: float = DEFAULT_MIN_DELTA_MS) -> GateResult:  # fmt: skip
-    """`baseline` is `LoadReport.to_baseline()` of the last production run, or None before the first one."""
+                    min_delta_ms: float = DEFAULT_MIN_DELTA_MS,
+                    label: str = "the production baseline") -> GateResult:  # fmt: skip
+    """`baseline` is `LoadReport.to_baseline()` of the last production run, or None before the first one;
+    `label` names it in the messages."""
     if not baseline or not isinstance(baseline.get("endpoints"), Mapping):
         return GateResult("regression", (), "no production baseline yet: nothing to compare with")
     findings, compared = [], 0
@@ -79,11 +81,11 @@ def regression_gate(report: LoadReport, baseline: Mapping[str, Any] | None, *, m
         was, now = float(before.get("p95_ms", 0.0)), endpoint.p95_ms
         if was > 0 and now > was * max_ratio and now - was >= min_delta_ms:
             findings.append(Finding("load-regression-p95", "error", "",
-                                    f"{endpoint.key}: p95 {now:g} ms is {now / was:.1f}x the production baseline "
+                                    f"{endpoint.key}: p95 {now:g} ms is {now / was:.1f}x {label} "
                                     f"({was:g} ms); the limit is {max_ratio:g}x"))  # fmt: skip
     slower = sum(f.blocking for f in findings)
-    summary = (f"{slower} of {compared} endpoint(s) slower than {max_ratio:g}x their production p95" if slower
-               else f"{compared} endpoint(s) within {max_ratio:g}x their production p95")  # fmt: skip
+    summary = (f"{slower} of {compared} endpoint(s) slower than {max_ratio:g}x their p95 in {label}" if slower
+               else f"{compared} endpoint(s) within {max_ratio:g}x their p95 in {label}")  # fmt: skip
     return GateResult("regression", tuple(findings), summary)
 
 

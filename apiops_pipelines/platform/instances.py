@@ -78,12 +78,12 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def materialize(repo: Path, commit: str, dest: Path) -> None:
-    """The commit's files into `dest` (git archive, extracted with tarfile's `data` filter: no escapes)."""
+def materialize(repo: Path, commit: str, dest: Path, paths: tuple[str, ...] = ()) -> None:
+    """The commit's files (or only those below `paths`) into `dest` (git archive, extracted with tarfile's
+    `data` filter: no escapes)."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    archive = subprocess.Popen(
-        ["git", "archive", "--format=tar", commit], cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    command = ["git", "archive", "--format=tar", commit, *(["--", *paths] if paths else [])]
+    archive = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
             tar.extractall(dest, filter="data")

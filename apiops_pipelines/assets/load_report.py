@@ -1,0 +1,127 @@
+import json
+import os
+
+import dagster as dg
+
+from apiops_pipelines.assets.fuzz_report import fuzz_report
+from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.run_spec import load_definition, run_spec
+from apiops_pipelines.assets.run_staging import moves_baselines, report_folder, staging_url
+from apiops_pipelines.fuzz.secrets import FuzzConfigError, Scrubber, expand_headers, header_secrets
+from apiops_pipelines.load import LoadRunError, PlanError, TargetNotAllowed, markdown, regression_gate, run_load, slo_gate
+from apiops_pipelines.platform.instances import materialize
+from apiops_pipelines.platform.runtime import ServiceStartError
+from apiops_pipelines.release_ledger import VERIFIED, LedgerError, Release
+from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.repository import RepositoryResource
+from apiops_pipelines.settings import allowed_targets
+
+WITHIN_SLO = "load_within_slo"
+NO_REGRESSION = "load_no_regression"
+
+
+def _check(name: str, description: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name, asset="load_report", blocking=True, description=description)
+
+
+@dg.asset(
+    partitions_def=api_partitions,
+    group_name="lifecycle",
+    deps=[fuzz_report],
+    kinds={"locust"},
+    description="Locust against the run's staging instance, in processes of its own (one worker per core), "
+    "headless, for load.duration: the API's locustfile, or one generated from the spec (safe operations, valid "
+    "parameters, weighted). Requests/s, percentiles per endpoint, errors; Locust's HTML report is stored.",
+    check_specs=[
+        _check(WITHIN_SLO, "load.slo: p95, p99, error rate and minimum requests/s over all requests."),
+        _check(NO_REGRESSION, "No endpoint's p95 over load.regression.max_p95_ratio (1.5x) its production "
+               "baseline (until a first promotion: the last release that passed every verification gate)."),
+    ],
+)
+def load_report(
+    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
+) -> dg.MaterializeResult:
+    api = context.partition_key
+    spec = run_spec(context)
+    url = staging_url(context)
+    watched, definition = load_definition(repository, spec)
+    config, path = definition.config.load, definition.config_path
+    reports = report_folder(artifacts.store(), spec, "load", context.run.run_id)
+    header_key = "load.headers" if config.headers is not None else "fuzz.headers"
+    written = config.headers if config.headers is not None else definition.config.fuzz.headers
+    try:
+        headers = expand_headers(written, os.environ, header_key)
+        scrubber = Scrubber(header_secrets(written, os.environ, header_key))
+    except FuzzConfigError as exc:
+        raise dg.Failure(description=f"{path}: {exc}", allow_retries=False) from None
+    locustfile = definition.paths.get("load.locustfile")
+    if locustfile:
+        try:
+            materialize(watched.repo.path, spec.commit, reports / "source", (path.rpartition("/")[0] or ".",))
+        except ServiceStartError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(f"{api}: {config.users} users for {config.duration:g} s against {url} "
+                     f"({locustfile or 'locustfile generated from the spec'})")  # fmt: skip
+    try:
+        report = run_load(url, config, reports, locustfile=reports / "source" / locustfile if locustfile else None,
+                          spec=None if locustfile else json.loads(spec.data()), headers=headers,
+                          allow_hosts=allowed_targets(), environ=os.environ)  # fmt: skip
+    except (PlanError, TargetNotAllowed) as exc:
+        raise dg.Failure(description=f"{path}: {exc}", allow_retries=False) from None
+    except LoadRunError as exc:
+        raise dg.Failure(description=f"load test of '{api}' could not run: {scrubber.text(str(exc))}",
+                         allow_retries=False) from None  # fmt: skip
+    for file in report.files.values():
+        scrubber.file(file)
+    ledger = artifacts.ledger()
+    try:
+        found = ledger.load_baseline(api)
+    except LedgerError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    baseline_label = (f"the {found[0].stage} release {found[0].spec_version} @ {found[0].commit[:12]}" if found
+                      else "none yet")  # fmt: skip
+    slo = slo_gate(report, config.slo)
+    regression = regression_gate(report, found[1] if found else None, max_ratio=config.regression.max_p95_ratio,
+                                 min_delta_ms=config.regression.min_delta_ms, label=baseline_label)  # fmt: skip
+    table = markdown(report, [slo, regression])
+    (reports / "load.md").write_text(table, encoding="utf-8")
+    recorded = slo.passed and regression.passed and moves_baselines(context)
+    if recorded:
+        ledger.record_load(Release(api, VERIFIED, spec.commit, spec.spec_version, spec.spec_sha256, context.run.run_id),
+                           spec.data(), report.to_baseline())  # fmt: skip
+    context.log.info(f"{api}: {slo.summary}; regression vs {baseline_label}: {regression.summary}")
+    html = report.files["html"]
+    total = report.total
+    return dg.MaterializeResult(
+        metadata={
+            **spec.identity(),
+            "requests": total.requests,
+            "requests_per_s": round(total.rps, 1),
+            "p50_ms": total.p50_ms,
+            "p95_ms": total.p95_ms,
+            "p99_ms": total.p99_ms,
+            "error_rate": round(total.error_rate, 4),
+            "users": report.users,
+            "locust_processes": report.processes,
+            "locustfile": report.locustfile,
+            "endpoints": dg.MetadataValue.md(table),
+            "per_endpoint": dg.MetadataValue.json(report.to_baseline()["endpoints"]),
+            "regression_baseline": baseline_label,
+            "recorded_as_baseline": recorded,
+            "html_report": dg.MetadataValue.url(html.resolve().as_uri()),
+            "html_report_file": dg.MetadataValue.path(str(html)),
+            "reports": dg.MetadataValue.path(str(reports)),
+        },
+        check_results=[
+            _result(WITHIN_SLO, slo, {"p95_ms": total.p95_ms, "p99_ms": total.p99_ms, "error_rate": total.error_rate,
+                                      "requests_per_s": round(total.rps, 1)}),  # fmt: skip
+            _result(NO_REGRESSION, regression, {"baseline": baseline_label}),
+        ],
+    )
+
+
+def _result(name: str, gate, metadata: dict) -> dg.AssetCheckResult:
+    problems = [f.message for f in gate.findings if f.blocking]
+    description = gate.summary + (": " + "; ".join(problems) if problems else "")
+    return dg.AssetCheckResult(check_name=name, passed=gate.passed, description=description[:2000],
+                               metadata=metadata)  # fmt: skip
