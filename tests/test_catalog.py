@@ -251,16 +251,23 @@ fuzz:
     - DELETE /books/{id}
   headers:
     Authorization: Bearer test-token
+  blocking_checks: [not_a_server_error, status_code_conformance]
+  workers: 3
 load:
   locustfile: load/locustfile.py
   users: 25
   spawn_rate: 2.5
   duration: 2m
+  headers:
+    Authorization: Bearer ${LOAD_TOKEN}
   slo:
     p95_ms: 250
     p99_ms: 800.5
     error_rate: 0.01
     min_rps: 40
+  regression:
+    max_p95_ratio: 2
+    min_delta_ms: 5
 canary:
   steps: [5, 25, 50, 100]
   interval: 1.5h
@@ -312,13 +319,17 @@ def test_full_config_with_every_key_round_trips(repo):
             "max_examples": 200,
             "exclude": ["POST /admin/shutdown", "DELETE /books/{id}"],
             "headers": {"Authorization": "Bearer test-token"},
+            "blocking_checks": ["not_a_server_error", "status_code_conformance"],
+            "workers": 3,
         },
         "load": {
             "locustfile": "load/locustfile.py",
             "users": 25,
             "spawn_rate": 2.5,
             "duration": 120.0,
+            "headers": {"Authorization": "Bearer ${LOAD_TOKEN}"},
             "slo": {"p95_ms": 250, "p99_ms": 800.5, "error_rate": 0.01, "min_rps": 40},
+            "regression": {"max_p95_ratio": 2.0, "min_delta_ms": 5.0},
         },
         "canary": {
             "steps": [5, 25, 50, 100],
@@ -441,3 +452,13 @@ def test_parse_config_without_a_repository():
 
 def test_catalog_error_string_without_line_or_key():
     assert str(CatalogError("a/apiops.yaml", "too big", fix="shrink it")) == "a/apiops.yaml: too big. Fix: shrink it"
+
+
+def test_an_unknown_blocking_fuzz_check_names_the_file_line_and_the_checks_there_are(repo):
+    """A typo in fuzz.blocking_checks must not silently stop a check from blocking."""
+    catalog = catalog_of(repo, bookstore(head("fuzz:", "  blocking_checks: [not_a_server_error, "
+                                              "response_schema_conformence]")))
+    assert "bookstore" not in catalog.apis
+    message = str(catalog.errors[0])
+    assert "bookstore/apiops.yaml:4" in message and "fuzz.blocking_checks" in message
+    assert "'response_schema_conformence' is not a fuzz check" in message and "response_schema_conformance" in message

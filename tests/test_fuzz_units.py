@@ -84,3 +84,15 @@ def test_allowlist_admits_hosts_and_networks() -> None:
     assert check_target("http://[::1]:80/") == "::1"
     assert check_target("http://10.1.2.3:8080", ["10.1.0.0/16"]) == "10.1.2.3"
     assert check_target("http://staging.internal:80", ["staging.internal"]) == "staging.internal"
+
+
+def test_the_checks_apiops_yaml_accepts_are_schemathesis_own() -> None:
+    """fuzz.blocking_checks is validated against a list of ours: a schemathesis upgrade that renames or adds
+    a check must show up here, not as a check that can never block."""
+    import schemathesis.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
+    import schemathesis.specs.openapi.checks  # noqa: F401
+    from schemathesis.checks import CHECKS
+
+    from apiops_pipelines.api_config import FUZZ_CHECKS
+
+    assert sorted(FUZZ_CHECKS) == sorted(CHECKS.get_all_names())

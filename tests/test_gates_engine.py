@@ -12,7 +12,7 @@ from apiops_pipelines.catalog import load_catalog
 from apiops_pipelines.gates.from_git import pacts_at, ruleset_at
 from apiops_pipelines.git import GitRepo
 from apiops_pipelines.lint import RulesetError
-from apiops_pipelines.release_ledger import GATED, PRODUCTION, Release, ReleaseLedger
+from apiops_pipelines.release_ledger import GATED, PRODUCTION, VERIFIED, LedgerError, Release, ReleaseLedger
 from apiops_pipelines.validation import validate_spec
 
 PACT = ('{"consumer": {"name": "web"}, "provider": {"name": "orders"}, "metadata": {"pactSpecification": '
@@ -91,3 +91,25 @@ def test_ledger_baseline_prefers_production_and_survives_a_restart(tmp_path: Pat
     assert (baseline.stage, baseline.spec_version) == (PRODUCTION, "1.0.0")
     assert ledger.spec_path(baseline).read_bytes() == b'{"v": 1}'
     assert [r.spec_version for r in ledger.history("orders")] == ["1.0.0", "1.1.0", "1.0.0"]
+
+
+def test_load_baseline_is_production_else_the_last_verified_release(tmp_path: Path) -> None:
+    ledger = ReleaseLedger(tmp_path)
+    assert ledger.load_baseline("orders") is None
+    ledger.record(Release("orders", GATED, "a" * 40, "1.0.0", "s1"), b"{}")
+    assert ledger.load_baseline("orders") is None  # passing the spec gates measures no load
+    ledger.record_load(Release("orders", VERIFIED, "a" * 40, "1.0.0", "s1"), b"{}", {"endpoints": {"GET /x": {}}})
+    ledger.record_load(Release("orders", VERIFIED, "b" * 40, "1.1.0", "s2"), b"{}", {"endpoints": {}})
+    release, load = ReleaseLedger(tmp_path).load_baseline("orders")
+    assert (release.stage, release.commit, load) == (VERIFIED, "b" * 40, {"endpoints": {}})
+    ledger.record(Release("orders", PRODUCTION, "a" * 40, "1.0.0", "s1"), b"{}")  # promoted: its load counts
+    release, load = ledger.load_baseline("orders")
+    assert (release.stage, load) == (PRODUCTION, {"endpoints": {"GET /x": {}}})
+
+
+def test_a_damaged_load_baseline_names_its_file_and_the_fix(tmp_path: Path) -> None:
+    ledger = ReleaseLedger(tmp_path)
+    ledger.record_load(Release("orders", VERIFIED, "a" * 40, "1.0.0", "s1"), b"{}", {"endpoints": {}})
+    (tmp_path / "orders" / "load" / f"{'a' * 40}.json").write_text("{not json")
+    with pytest.raises(LedgerError, match=r"orders/load/a{40}\.json is damaged .* delete it"):
+        ledger.load_baseline("orders")

@@ -64,6 +64,8 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
         say("  Catalog > api_spec > Events      each API's spec: commit, author, spec_version, spec_sha256, files")
         say("  Catalog > spec_validation, breaking_changes > Checks   the gates: findings, changelog, pacts")
         say("  Catalog > mock_server, staging_deployment            the mock's URL, the run's private instance")
+        say("  Catalog > contract_verification, fuzz_report, load_report > Checks   pacts replayed, fuzz "
+            "failures with curl reproducers, latency per endpoint against the SLO and the baseline")
         say(f"The mocks answer on the platform's frontend: http://{frontend}/mock/<api>/ (apiops platform status)")
         say("Replay the story of further commits with:  apiops story --next   (or --list, --all)\n")
         if once:
