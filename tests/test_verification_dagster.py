@@ -181,3 +181,24 @@ def test_verify_job_runs_every_gate_moves_no_baseline_and_says_no_consumers(esta
     assert contracts.description.startswith("no consumers"), contracts.description
     assert estate.ledger.latest("orders", GATED) is None and estate.ledger.latest("orders", VERIFIED) is None
     assert metadata(result, "load_report")["commit"] == commit
+
+
+def test_a_secret_header_reaches_the_service_but_no_file_metadata_or_log(estate: Estate, home: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """fuzz.headers takes `${APIOPS_TEST_SECRET}` from the pipeline's environment (load uses it too, having no
+    load.headers); the token must work (authenticated POSTs succeed) and show nowhere but as the reference.
+    The service accepts any token once BOOKSTORE_TOKEN is unset, so the pacts' own token works as well."""
+    secret = "s3cr3t-9c1e77d4"
+    monkeypatch.setenv("APIOPS_TEST_SECRET", secret)
+    estate.edit("bookstore/apiops.yaml", (", BOOKSTORE_TOKEN: demo-token", ""),
+                ('Authorization: "Bearer demo-token"', 'Authorization: "Bearer ${APIOPS_TEST_SECRET}"'))
+    estate.commit("bookstore: the fuzz token is a secret of the environment")
+    result = estate.run("release", "bookstore")
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    har = Path(metadata(result, "fuzz_report")["har_report"]).read_text()
+    assert '"status": 201' in har, "no authenticated request succeeded, so the test proves nothing"
+    assert "Bearer ${APIOPS_TEST_SECRET}" in har
+    for event in result.all_events:
+        assert secret not in str(event.message or "") and secret not in repr(event.event_specific_data)
+    leaked = [path for path in home.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
+    assert leaked == []
