@@ -9,6 +9,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +113,79 @@ def test_a_broken_locustfile_fails_with_locusts_own_message(tmp_path: Path) -> N
     locustfile.write_text("from locust import FastHttpUser\nclass Shopper(FastHttpUser):\n    def broken(self:\n")
     with pytest.raises(LoadRunError, match="SyntaxError"):
         run_load("http://127.0.0.1:9", LoadConfig(users=1, duration=1), tmp_path / "load", locustfile=locustfile)
+
+
+# status, headers and body of each path of the verdict server; /away's location is filled in per test
+ANSWERS: dict[str, tuple[int, dict[str, str]]] = {
+    "/ok": (200, {}), "/weighted": (200, {}), "/missing": (404, {}), "/teapot": (418, {}), "/boom": (500, {}),
+    "/hop": (302, {"Location": "/ok"}), "/away": (302, {}),
+}  # fmt: skip
+
+
+@contextmanager
+def _recording_server(answers: dict[str, tuple[int, dict[str, str]]]) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A real HTTP/1.1 server on 127.0.0.1 answering `answers` by path; yields its URL and the headers of every
+    request it received (with the request path under "path")."""
+    seen: list[dict[str, str]] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a service behind the gateway
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait between them
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            seen.append({"path": self.path, **dict(self.headers)})
+            status, headers = answers.get(self.path.split("?")[0], (404, {}))
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": "2"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # locust drops its keep-alive connections when it stops: resets are expected, not news
+
+    server = Server(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _verdict_spec() -> dict[str, Any]:
+    def get(statuses: list[str], weight: int = 1) -> dict[str, Any]:
+        return {"get": {"x-apiops-load-weight": weight, "responses": {s: {"description": s} for s in statuses},
+                        "parameters": [{"name": "X-Trace", "in": "header", "required": True,
+                                        "schema": {"type": "string", "enum": ["t1"]}}]}}  # fmt: skip
+
+    paths = {path: get(["200"]) for path in ANSWERS} | {"/missing": get(["200", "404"]), "/weighted": get(["200"], 6)}
+    return {"openapi": "3.1.0", "info": {"title": "verdicts", "version": "1"}, "paths": paths}
+
+
+def test_generated_load_judges_each_status_by_the_spec_and_sends_the_configured_headers(tmp_path: Path) -> None:
+    """The generated locustfile reports to locust itself, without FastHttpSession's response context manager:
+    a 5xx and an undocumented status must still fail with the same messages, a documented 404 still pass, and
+    a redirect be followed within the target but never to another host (load leaving the checked host)."""
+    with _recording_server({"/ok": (200, {})}) as (elsewhere, elsewhere_seen):
+        answers = ANSWERS | {"/away": (302, {"Location": elsewhere + "/ok"})}
+        with _recording_server(answers) as (url, seen):
+            report = run_load(url, LoadConfig(users=4, duration=2), tmp_path / "load", spec=_verdict_spec(),
+                              processes=1, wait=(0.0, 0.0), headers={"Authorization": "Bearer load-token"})  # fmt: skip
+    by_name = {e.name: e for e in report.endpoints}
+    assert {name for name, e in by_name.items() if e.failures} == {"/teapot", "/boom", "/away"}
+    assert all(by_name[name].failures == by_name[name].requests for name in ("/teapot", "/boom", "/away"))
+    assert {(e.name, e.error) for e in report.errors} == {
+        ("/boom", "CatchResponseError('HTTP 500')"),
+        ("/teapot", "CatchResponseError('HTTP 418 is not documented for GET /teapot')"),
+        ("/away", f"CatchResponseError('HTTP 302 redirects to {elsewhere}, off the load target: not followed')")}
+    assert by_name["/weighted"].requests > 3 * by_name["/ok"].requests  # weight 6 against 1
+    assert elsewhere_seen == []
+    assert {"/hop", "/ok"} <= {request["path"] for request in seen}  # the redirect was followed to /ok
+    sent = {(r["Authorization"], r["X-Trace"], r["Accept-Encoding"]) for r in seen}
+    assert sent == {("Bearer load-token", "t1", "gzip, deflate, br")}  # Accept-Encoding as FastHttpSession sent it

@@ -71,6 +71,11 @@ def test_importing_every_stage_engine_module_imports_no_locust_gevent_or_pact() 
     assert "from locust import FastHttpUser" in LOCUSTFILE
 
 
+def test_generated_locustfile_compiles_without_importing_locust() -> None:
+    """A syntax error in the generated text would only show once locust runs it, in the slow stage tests."""
+    compile(LOCUSTFILE, "locustfile.py", "exec")
+
+
 def test_slo_gate_names_each_missed_objective() -> None:
     report = _report(_stats("GET /a", 300), total=_stats(" Aggregated", 300, requests=100, failures=5, rps=10))
     gate = slo_gate(report, SloConfig(p95_ms=250, p99_ms=1000, error_rate=0.01, min_rps=20))

@@ -6,6 +6,15 @@ with gevent, and it must only ever happen inside the locust processes.
 A response fails when the service errs (5xx, no answer) or answers a status the spec does not document;
 documented client errors pass (a generated id may name nothing, and the spec says 404 then). Extra headers
 (credentials) come from the APIOPS_LOAD_HEADERS environment variable, so they are never written to disk.
+
+The users are FastHttpUsers, but each request goes straight to the user's own geventhttpclient connection
+pool (the one FastHttpUser configures: its timeouts, concurrency and TLS settings) and is reported with
+locust's `request` event. FastHttpSession's per-request layer (a cookie jar, the URL parsed again, header
+dicts copied, a response context manager) took half of a worker's CPU per request against a fast endpoint
+(bench/load.py): CPU taken from the service under test, which shares the machine. What the plan needs is
+prepared once: headers merged, targets quoted, the verdict for every status. Redirects are followed as
+FastHttpSession did, but only within the load target (a redirect elsewhere is a failure, so load never
+leaves the host the allowlist checked); cookies are not kept (the generated traffic is stateless GETs).
 """
 
 LOCUSTFILE = '''\
@@ -14,12 +23,18 @@ LOCUSTFILE = '''\
 import json
 import os
 import random
+import time
 from pathlib import Path
 
+from gevent import Timeout
+from geventhttpclient.url import URL, requote_uri
 from locust import FastHttpUser, between, constant
+from locust.exception import CatchResponseError
 
 PLAN = json.loads(Path(__file__).with_name("plan.json").read_text(encoding="utf-8"))
 EXTRA_HEADERS = json.loads(os.environ.get("APIOPS_LOAD_HEADERS") or "{}")
+SENT_ALWAYS = {"Accept-Encoding": "gzip, deflate, br"}  # as FastHttpSession sends it: the service compresses alike
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
 
 
 def _documented(status, documented):
@@ -27,23 +42,37 @@ def _documented(status, documented):
     return code in documented or code[0] + "XX" in documented or "default" in documented
 
 
+def verdict(status, documented, method, name):
+    """None when the response passes, else the failure message."""
+    if status >= 500:
+        return f"HTTP {status}"
+    if not _documented(status, documented):
+        return f"HTTP {status} is not documented for {method} {name}"
+    return None
+
+
 def _task(operation):
-    targets = [(path, {**headers, **EXTRA_HEADERS}) for path, headers in operation["targets"]]
+    targets = [(requote_uri(path), {**SENT_ALWAYS, **headers, **EXTRA_HEADERS})
+               for path, headers in operation["targets"]]
     documented = set(operation["statuses"])
     name, method = operation["name"], operation["method"]
+    verdicts = {status: verdict(status, documented, method, name) for status in range(100, 600)}
+    only = targets[0] if len({json.dumps(target) for target in targets}) == 1 else None
+    choice, perf_counter = random.choice, time.perf_counter
 
     def call(user):
-        path, headers = random.choice(targets)
-        with user.client.request(method, path, name=name, headers=headers, catch_response=True) as response:
-            status = response.status_code or 0
-            if not status:
-                return  # no answer: locust records the connection error as the failure
-            if status >= 500:
-                response.failure(f"HTTP {status}")
-            elif not _documented(status, documented):
-                response.failure(f"HTTP {status} is not documented for {method} {name}")
-            else:
-                response.success()
+        path, headers = only or choice(targets)
+        start_time, started = time.time(), perf_counter()
+        length = 0
+        try:
+            status, length = user.fetch(method, path, headers)
+            failure = verdicts[status] if status in verdicts else verdict(status, documented, method, name)
+            error = CatchResponseError(failure) if failure else None
+        except (Exception, Timeout) as exc:  # no answer (refused, reset, timed out): the failure is the exception
+            error = exc
+        user.report(request_type=method, name=name, response_time=(perf_counter() - started) * 1000,
+                    response_length=length, exception=error, context={}, response=None, start_time=start_time,
+                    url=user.base_url + path)
 
     call.__name__ = f"{method} {name}"
     return call
@@ -53,4 +82,30 @@ class SpecTraffic(FastHttpUser):
     low, high = PLAN["wait"]
     wait_time = between(low, high) if high > 0 else constant(0)
     tasks = {_task(operation): operation["weight"] for operation in PLAN["operations"]}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.base_url = self.client.base_url.rstrip("/")
+        self.origin = URL(self.base_url + "/")
+        self.prefix = self.origin.path.rstrip("/")  # a --host with a path prefixes every target, as before
+        # FastHttpUser's own connection pool: its timeouts, concurrency and TLS settings
+        self.http = self.client.client.clientpool.get_client(self.origin)
+        self.basic_auth = self.client.auth_header  # credentials in the --host URL, as FastHttpSession sends them
+        self.report = environment.events.request.fire
+
+    def fetch(self, method, path, headers):
+        """The final status and the body's length, after redirects within the load target."""
+        if self.basic_auth:
+            headers = {**headers, "Authorization": self.basic_auth}
+        response = self.http.request(method, self.prefix + path, headers=headers)
+        length = len(response.read())
+        hops, url = 0, None
+        while response.status_code in REDIRECTS and response.get("location") and hops < self.max_redirects:
+            url = (url or URL(self.base_url + path)).redirect(response.get("location"))
+            if (url.scheme, url.host, url.port) != (self.origin.scheme, self.origin.host, self.origin.port):
+                raise CatchResponseError(f"HTTP {response.status_code} redirects to {url.scheme}://{url.netloc}, "
+                                         "off the load target: not followed")
+            response, hops = self.http.request(method, url.quoted_uri, headers=headers), hops + 1  # GETs only
+            length = len(response.read())
+        return response.status_code, length
 '''
