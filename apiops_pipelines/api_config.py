@@ -73,6 +73,9 @@ class ServiceConfig(_Section):
 class ContractsConfig(_Section):
     pacts: str
     provider_states: str | None = None
+    # Set on every replayed request, replacing the pact's own value: the credentials staging needs (a
+    # consumer's pact records a test token). Values may use ${VAR} from the pipeline's environment.
+    headers: dict[str, str] = {}
 
     @field_validator("provider_states")
     @classmethod

@@ -244,6 +244,7 @@ service:
 contracts:
   pacts: pacts
   provider_states: /_pact/provider-states
+  headers: {Authorization: "Bearer ${STAGING_TOKEN}"}
 fuzz:
   max_examples: 200
   exclude:
@@ -314,7 +315,8 @@ def test_full_config_with_every_key_round_trips(repo):
             "ready_timeout": 45.0,
             "upstream": None,
         },
-        "contracts": {"pacts": "pacts", "provider_states": "/_pact/provider-states"},
+        "contracts": {"pacts": "pacts", "provider_states": "/_pact/provider-states",
+                      "headers": {"Authorization": "Bearer ${STAGING_TOKEN}"}},
         "fuzz": {
             "max_examples": 200,
             "exclude": ["POST /admin/shutdown", "DELETE /books/{id}"],

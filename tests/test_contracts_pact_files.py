@@ -36,3 +36,22 @@ def test_provider_states_are_collected_for_the_state_url_warning(tmp_path: Path)
     stateful = {**HTTP, "providerStates": [{"name": "an order ord_1 exists"}]}
     prepared = prepare_pacts({"p.json": _v4("orders", stateful)}, "orders", tmp_path)
     assert prepared.provider_states == {"an order ord_1 exists"}
+
+
+def test_staging_credentials_replace_a_header_only_where_the_pact_sends_it() -> None:
+    """An interaction that deliberately sends no Authorization must keep testing the refusal."""
+    from apiops_pipelines.contracts.credentials import with_headers
+
+    pact = {"interactions": [
+        {"request": {"method": "POST", "path": "/books", "headers": {"authorization": "Bearer test"}}},
+        {"request": {"method": "POST", "path": "/books", "headers": {"Content-Type": "application/json"}}},
+        {"type": "Synchronous/HTTP", "request": {"method": "GET", "path": "/b", "headers": {"Authorization": ["x"]}}},
+        {"request": {"method": "GET", "path": "/books"}},
+    ]}  # fmt: skip
+    rewritten = with_headers(pact, {"Authorization": "Bearer staging"})
+    requests = [i["request"] for i in rewritten["interactions"]]
+    assert requests[0]["headers"] == {"authorization": "Bearer staging"}
+    assert requests[1]["headers"] == {"Content-Type": "application/json"}
+    assert requests[2]["headers"] == {"Authorization": ["Bearer staging"]}  # V4 keeps its list form
+    assert "headers" not in requests[3]
+    assert pact["interactions"][0]["request"]["headers"] == {"authorization": "Bearer test"}  # the input is untouched

@@ -115,3 +115,25 @@ def test_a_failing_pending_interaction_is_reported_but_does_not_block(tmp_path: 
     assert result.status == "verified" and not result.blocking
     assert "1 pending interaction(s) failed (not blocking)" in result.headline()
     assert ET.fromstring(junit_xml(result)).get("failures") == "0"
+
+
+def test_contracts_headers_replace_the_pacts_token_and_the_secret_shows_nowhere(tmp_path: Path) -> None:
+    """The consumers' pacts record `Bearer demo-token`; staging wants its own token, from the environment."""
+    secret = "st4ging-5e1f0c"
+    estate = estate_copy(tmp_path / "estate")
+    with running_service(estate, "bookstore", env={"BOOKSTORE_TOKEN": secret}) as url:
+        refused = verify_pacts(url, estate / "bookstore/pacts", "bookstore", provider_states=STATES)
+        accepted = verify_pacts(url, estate / "bookstore/pacts", "bookstore", provider_states=STATES,
+                                headers={"Authorization": "Bearer ${APIOPS_TEST_STAGING_TOKEN}"},
+                                environ={"APIOPS_TEST_STAGING_TOKEN": secret}, work_dir=tmp_path / "work")  # fmt: skip
+    assert refused.status == "failed"  # the pacts' own token is not staging's: the headers are what made it pass
+    assert any(m.kind == "StatusMismatch" and "401" in m.message for v in refused.interactions for m in v.mismatches)
+    assert accepted.status == "verified", markdown(accepted)
+    assert secret not in repr(accepted) and secret not in markdown(accepted) and secret not in junit_xml(accepted)
+    assert not [p for p in (tmp_path / "work").rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_a_contracts_header_whose_variable_is_unset_names_the_key_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"contracts\.headers\.Authorization: \$\{NOT_SET_ANYWHERE\} is not set"):
+        verify_pacts("http://127.0.0.1:9", {}, "orders", headers={"Authorization": "Bearer ${NOT_SET_ANYWHERE}"},
+                     environ={})  # fmt: skip

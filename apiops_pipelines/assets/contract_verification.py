@@ -7,6 +7,7 @@ from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import report_folder, staging_url
 from apiops_pipelines.assets.staging_deployment import staging_deployment
 from apiops_pipelines.contracts import PactProblem, VerificationError, junit_xml, markdown, verify_pacts
+from apiops_pipelines.fuzz.secrets import FuzzConfigError
 from apiops_pipelines.gates.from_git import pact_blobs_at
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -44,7 +45,9 @@ def contract_verification(
     context.log.info(f"{api}: verifying {len(blobs)} pact file(s) against {url}")
     try:
         verification = verify_pacts(url, blobs, api, provider_states=contracts.provider_states if contracts else None,
-                                    work_dir=reports / "work")  # fmt: skip
+                                    work_dir=reports / "work", headers=contracts.headers if contracts else None)  # fmt: skip
+    except FuzzConfigError as exc:
+        raise dg.Failure(description=f"{definition.config_path}: {exc}", allow_retries=False) from None
     except VerificationError as exc:
         raise dg.Failure(description=f"contract verification of '{api}' could not run: {exc}",
                          allow_retries=False) from None  # fmt: skip

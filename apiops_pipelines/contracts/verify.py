@@ -11,11 +11,13 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from apiops_pipelines.contracts.model import ContractVerification, InteractionVerdict, Mismatch
 from apiops_pipelines.contracts.pact_files import PactSources, PreparedPacts, prepare_pacts
+from apiops_pipelines.fuzz.secrets import Scrubber, expand_headers, header_secrets
 from apiops_pipelines.load.bounded import RunTimeout, run_bounded
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -35,10 +37,17 @@ def verify_pacts(
     work_dir: Path | None = None,
     timeout: float = 300.0,
     request_timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ContractVerification:
     """Verify `provider` at `provider_url` against the consumer pacts in `pacts` (a folder, files, or
     name -> bytes). `provider_states` is the service's state-change endpoint: a path on the provider, as
-    `contracts.provider_states` writes it, or a full URL."""
+    `contracts.provider_states` writes it, or a full URL. `headers` (as written, `${VAR}` resolved from
+    `environ`) are set on every replayed request; their secret values are scrubbed from what comes back."""
+    environ = dict(os.environ if environ is None else environ)
+    written = dict(headers or {})
+    scrubber = Scrubber(header_secrets(written, environ, "contracts.headers"))
+    environ["APIOPS_PACT_HEADERS"] = json.dumps(expand_headers(written, environ, "contracts.headers"))
     provider_states_url = provider_states
     if provider_states and provider_states.startswith("/"):
         provider_states_url = provider_url.rstrip("/") + provider_states
@@ -52,7 +61,7 @@ def verify_pacts(
         if not prepared.files:
             return ContractVerification(provider, provider_url, problems=tuple(prepared.problems), notes=tuple(notes))
         results, output = _run_verifier(folder, prepared, provider, provider_url, provider_states_url, timeout,
-                                        request_timeout)  # fmt: skip
+                                        request_timeout, environ, scrubber)  # fmt: skip
     verdicts = tuple(_verdict(entry, prepared) for entry in results.get("interactionResults") or [])
     if not verdicts:  # there were interactions to replay: none reported is a verifier failure, not a pass
         raise VerificationError(f"the pact verifier replayed no interaction ({results.get('apiops_exception')}):\n"
@@ -62,24 +71,26 @@ def verify_pacts(
 
 def _run_verifier(
     folder: Path, prepared: PreparedPacts, provider: str, provider_url: str, provider_states_url: str | None,
-    timeout: float, request_timeout: float,
+    timeout: float, request_timeout: float, environ: Mapping[str, str], scrubber: Scrubber,
 ) -> tuple[dict, str]:
     job, out = folder / "verifier-job.json", folder / "verifier-results.json"
     job.write_text(json.dumps({
         "provider": provider, "provider_url": provider_url, "provider_states_url": provider_states_url,
         "pact_files": [str(f) for f in prepared.files], "request_timeout_ms": int(request_timeout * 1000),
     }), encoding="utf-8")  # fmt: skip
-    env = {**os.environ, "PACT_DO_NOT_TRACK": "true"}
+    env = {**environ, "PACT_DO_NOT_TRACK": "true"}
     command = [sys.executable, "-m", "apiops_pipelines.contracts.verifier_process", str(job), str(out)]
     try:
         code, raw = run_bounded(command, folder, env, timeout)
     except RunTimeout:
         raise VerificationError(f"pact verification did not finish within {timeout:.0f}s; is the provider at "
                                 f"{provider_url} answering?") from None  # fmt: skip
-    output = _ANSI.sub("", raw.decode("utf-8", "replace"))[-_OUTPUT_LIMIT:]
+    output = scrubber.text(_ANSI.sub("", raw.decode("utf-8", "replace")))[-_OUTPUT_LIMIT:]
     if code != 0 or not out.exists():
         raise VerificationError(f"the pact verifier exited with {code}: {output.strip()[-2000:]}")
-    return json.loads(out.read_text(encoding="utf-8")), output
+    results = scrubber.value(json.loads(out.read_text(encoding="utf-8")))
+    out.unlink()
+    return results, output
 
 
 def _verdict(entry: dict[str, Any], prepared: PreparedPacts) -> InteractionVerdict:
