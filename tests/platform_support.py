@@ -5,7 +5,6 @@ temporary folder (taken down in every case), and helpers to look at its processe
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import sys
@@ -23,7 +22,7 @@ from gitrepo import TempRepo
 from apiops_pipelines.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
-from apiops_pipelines.platform.runtime import free_port, port_is_free
+from apiops_pipelines.platform.runtime import free_port
 from apiops_pipelines.platform.supervisor import pid_alive
 
 needs_haproxy = pytest.mark.skipif(haproxy_binary() is None, reason="haproxy is not installed (apt-get install haproxy)")
@@ -141,18 +140,6 @@ def process_tree(pid: int) -> list[int]:
             if ppid == pid:
                 found += process_tree(int(entry.name))
     return found
-
-
-def assert_nothing_left(plat: Platform, error: str) -> None:
-    """No program, no instance folder, no state record, and the port the instance had is free again."""
-    port = int(re.search(r"127\.0\.0\.1:(\d+)", error).group(1))
-    assert [p["name"] for p in plat.supervisor.all_info()] == ["haproxy"]
-    assert plat.status()["programs"] == {}
-    assert list((plat.home / "instances" / "shop").iterdir()) == []
-    assert sorted(p.name for p in (plat.home / "programs").iterdir()) == ["haproxy.conf", "haproxy.sh"]
-    assert port_is_free(port)
-
-
 
 
 def haproxy_pids(plat: Platform) -> tuple[int | None, int | None]:

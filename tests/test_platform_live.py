@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,7 +22,6 @@ import pytest
 from gitrepo import TempRepo
 from platform_support import (
     SECRET,
-    assert_nothing_left,
     commit_version,
     haproxy_pids,
     make_platform,
@@ -45,8 +45,21 @@ from apiops_pipelines.platform.supervisor import pid_alive
 pytestmark = needs_haproxy
 
 
+PLATFORM_PROGRAMS = ["haproxy", "reports"]  # supervisord's programs with no service instance
+
+
 def get(plat: Platform, path: str) -> httpx.Response:
     return httpx.get(url(plat, path), trust_env=False)
+
+
+def assert_nothing_left(plat: Platform, error: str) -> None:
+    """No program, no instance folder, no state record, and the port the instance had is free again."""
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", error).group(1))
+    assert sorted(p["name"] for p in plat.supervisor.all_info()) == PLATFORM_PROGRAMS
+    assert plat.status()["programs"] == {}
+    assert list((plat.home / "instances" / "shop").iterdir()) == []
+    assert sorted(p.name for p in (plat.home / "programs").iterdir()) == ["haproxy.conf", "haproxy.sh", "reports.conf"]
+    assert port_is_free(port)
 
 
 def test_service_at_a_commit_is_served_through_the_frontend_with_its_prefix_stripped(
@@ -144,7 +157,7 @@ def test_up_after_a_machine_crash_restores_services_mock_routes_and_weights(
     before = platform.status()
     assert before["apis"]["shop"]["backends"]["shop"]["proxy"].startswith("slot_")
     pids = [before["supervisord"]["pid"], *process_tree(before["haproxy"]["pid"])]
-    pids += [program["pid"] for program in before["programs"].values()]
+    pids += [program["pid"] for program in before["programs"].values()] + [before["reports"]["pid"]]
     for pid in pids:  # all started by this platform
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -282,7 +295,7 @@ def test_a_mock_whose_spec_is_unreadable_fails_with_the_file_and_leaves_nothing(
     message = str(failure.value)
     assert message.startswith("mock of shop at spec ") and "crashed at start" in message, message
     assert "spec.json" in message and "apiops mock:" in message, message  # the mock's own words, in its log
-    assert [p["name"] for p in platform.supervisor.all_info()] == ["haproxy"]
+    assert sorted(p["name"] for p in platform.supervisor.all_info()) == PLATFORM_PROGRAMS
     assert platform.status()["programs"] == {} and list((platform.home / "mocks" / "shop").iterdir()) == []
     with pytest.raises(ServiceStartError, match=r"mock of shop: cannot read the spec .*missing\.json"):
         platform.start_mock("shop", short_folder / "missing.json")

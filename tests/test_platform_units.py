@@ -68,8 +68,9 @@ def with_slots(state: PlatformState) -> tuple[PlatformState, Layout]:
         (estate(), fresh_layout(estate())),
         with_slots(estate()),
         (replace(estate(), frontend="127.0.0.1:18080", stats="127.0.0.1:18404"), fresh_layout(estate())),
+        (replace(estate(), reports_port=18405), fresh_layout(estate())),
     ],
-    ids=["empty", "estate", "estate-in-slots", "other-ports"],
+    ids=["empty", "estate", "estate-in-slots", "other-ports", "report-server"],
 )
 def test_generated_configs_pass_haproxy_check(state: PlatformState, layout: Layout, tmp_path: Path) -> None:
     files = HAProxyFiles.under(tmp_path)
@@ -93,6 +94,22 @@ def test_config_routes_through_maps_strips_prefixes_and_logs_the_apis_backend(tm
     assert "http-request use-service prometheus-exporter if { path /metrics }" in text
     assert f'log-format "{LOG_FORMAT}"' in text and "%[var(txn.backend,be_unrouted)]" in LOG_FORMAT
     assert f"stats socket {tmp_path}/haproxy.sock mode 600 level admin expose-fd listeners" in text
+
+
+def test_the_stats_frontend_forwards_reports_once_the_report_server_has_a_port(tmp_path: Path) -> None:
+    files = HAProxyFiles.under(tmp_path)
+    assert "/reports" not in render_config(estate(), fresh_layout(estate()), files)  # as before it first started
+    text = render_config(replace(estate(), reports_port=18405), fresh_layout(estate()), files)
+    stats = text.split("frontend fe_stats\n", 1)[1].split("\n\n", 1)[0]
+    assert "    use_backend be_reports if { path_beg /reports/ }" in stats
+    assert "    http-request redirect location /reports/ code 302 if { path /reports }" in stats
+    backend = text.split("backend be_reports\n", 1)[1].split("\n\n", 1)[0]
+    assert backend.splitlines() == [
+        "    load-server-state-from-file none",  # a moved port must not come back from a reload's state file
+        r"    http-request replace-path ^/reports/(.*)$ /\1",
+        "    http-request set-header X-Forwarded-Prefix /reports",
+        "    server report-server 127.0.0.1:18405",
+    ]
 
 
 def test_route_maps_point_prefixes_at_the_proxies_that_carry_them() -> None:
@@ -165,8 +182,8 @@ def test_state_file_round_trips_and_is_replaced_atomically(tmp_path: Path) -> No
     store = StateStore(tmp_path / "platform")
     assert store.load() == PlatformState()
     with store.locked(), store.locked():  # re-entrant within a process
-        store.save(estate())
-    assert store.load() == estate()
+        store.save(replace(estate(), reports_port=18405))
+    assert store.load() == replace(estate(), reports_port=18405)
     assert [p.name for p in store.folder.iterdir() if p.name.endswith(".tmp")] == []
     store.path.write_text("{not json")
     with pytest.raises(StateError, match="unreadable"):

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pytest
 
 from apiops_pipelines.definitions import defs
@@ -120,10 +121,13 @@ def test_clean_orders_passes_every_gate_and_a_3x_slower_listing_fails_the_regres
     assert evaluated["consumer_contracts_verified"].description.startswith("all ")
     assert "customerId" not in str(metadata(clean, "contract_verification")["results"])
     fuzz = metadata(clean, "fuzz_report")
-    assert fuzz["cases"] > 0 and Path(fuzz["junit_report"]).is_file() and Path(fuzz["har_report"]).is_file()
+    assert fuzz["cases"] > 0 and fuzz["junit_report"].startswith("http://127.0.0.1:")  # opens from the UI
+    assert "<testsuite" in httpx.get(fuzz["junit_report"], timeout=10).text
+    assert httpx.get(fuzz["har_report"], timeout=10).json()["log"]["entries"]
     load = metadata(clean, "load_report")
     assert load["requests"] > 0 and load["regression_baseline"] == "none yet" and load["recorded_as_baseline"]
-    assert Path(load["html_report_file"]).read_text().lstrip().lower().startswith("<!doctype html")
+    html = httpx.get(load["html_report"], timeout=10)
+    assert html.headers["content-type"].startswith("text/html") and html.text.lstrip().lower().startswith("<!doctype")
     assert "GET /orders" in load["per_endpoint"]
     verified = estate.ledger.latest("orders", VERIFIED)
     assert verified is not None and verified.commit == load["commit"]
@@ -151,7 +155,7 @@ def test_a_provider_change_that_breaks_the_checkout_pact_blocks_before_fuzzing(e
     assert "failed for 1 consumer(s)" in contracts.description, contracts.description
     table = str(metadata(result, "contract_verification")["results"])
     assert "checkout" in table and "customerId" in table
-    assert Path(metadata(result, "contract_verification")["junit"]).read_text().count("<failure") >= 1
+    assert httpx.get(metadata(result, "contract_verification")["junit"], timeout=10).text.count("<failure") >= 1
     assert "fuzz_report" not in materialized(result) and "load_report" not in materialized(result)
 
 
@@ -195,7 +199,7 @@ def test_a_secret_header_reaches_the_service_but_no_file_metadata_or_log(estate:
     estate.commit("bookstore: the fuzz token is a secret of the environment")
     result = estate.run("release", "bookstore")
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    har = Path(metadata(result, "fuzz_report")["har_report"]).read_text()
+    har = httpx.get(metadata(result, "fuzz_report")["har_report"], timeout=10).text
     assert '"status": 201' in har, "no authenticated request succeeded, so the test proves nothing"
     assert "Bearer ${APIOPS_TEST_SECRET}" in har
     for event in result.all_events:

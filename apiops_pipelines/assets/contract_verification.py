@@ -10,6 +10,7 @@ from apiops_pipelines.contracts import PactProblem, VerificationError, junit_xml
 from apiops_pipelines.fuzz.secrets import FuzzConfigError
 from apiops_pipelines.gates.from_git import pact_blobs_at
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 
 CONSUMER_CONTRACTS = "consumer_contracts_verified"
@@ -31,7 +32,8 @@ CONSUMER_CONTRACTS = "consumer_contracts_verified"
     ],
 )
 def contract_verification(
-    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
+    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource,
+    platform: PlatformResource,
 ) -> dg.MaterializeResult:
     api = context.partition_key
     spec = run_spec(context)
@@ -70,7 +72,7 @@ def contract_verification(
         severity=dg.AssetCheckSeverity.WARN if verification.status == "no-consumers" else dg.AssetCheckSeverity.ERROR,
         description=verification.headline(),
         metadata={"status": verification.status, **counts, "results": dg.MetadataValue.md(table),
-                  "junit": dg.MetadataValue.path(str(junit))},
+                  "junit": platform.report_link(junit)},
     )  # fmt: skip
     if verification.status == "no-consumers":
         context.log.warning(f"{api}: {verification.headline()}")
@@ -82,8 +84,9 @@ def contract_verification(
             "consumers": dg.MetadataValue.json(verification.consumers),
             **{key.replace("-", "_"): value for key, value in counts.items() if key != "consumers"},
             "results": dg.MetadataValue.md(table),
-            "junit": dg.MetadataValue.path(str(junit)),
-            "reports": dg.MetadataValue.path(str(reports)),
+            "junit": platform.report_link(junit),
+            "junit_file": dg.MetadataValue.path(str(junit)),
+            "reports": platform.report_link(reports),
         },
         check_results=[check],
     )

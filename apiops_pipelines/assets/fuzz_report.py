@@ -8,6 +8,7 @@ from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import report_folder, staging_url
 from apiops_pipelines.fuzz import FuzzConfigError, FuzzRunError, TargetNotAllowed, markdown, run_fuzz
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import allowed_targets
 
@@ -30,7 +31,8 @@ FUZZ_CHECKS_PASS = "fuzz_checks_pass"
     ],
 )
 def fuzz_report(
-    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
+    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource,
+    platform: PlatformResource,
 ) -> dg.MaterializeResult:
     api = context.partition_key
     spec = run_spec(context)
@@ -50,7 +52,7 @@ def fuzz_report(
     (reports / "fuzz.md").write_text(table, encoding="utf-8")
     context.log.info(f"{api}: {report.headline()}")
     blocking = [group for group in report.failures if group.blocking]
-    files = {kind: dg.MetadataValue.path(str(path)) for kind, path in report.files.items() if path.is_file()}
+    files = {kind: platform.report_link(path) for kind, path in report.files.items() if path.is_file()}
     check = dg.AssetCheckResult(
         check_name=FUZZ_CHECKS_PASS,
         passed=not report.blocking,
@@ -73,7 +75,8 @@ def fuzz_report(
             "replay": dg.MetadataValue.md(f"```sh\ncd {reports}\n{report.replay}\n```"),
             "target": dg.MetadataValue.url(url),
             **{f"{kind}_report": value for kind, value in files.items()},
-            "reports": dg.MetadataValue.path(str(reports)),
+            "reports": platform.report_link(reports),
+            "reports_folder": dg.MetadataValue.path(str(reports)),
         },
         check_results=[check],
     )

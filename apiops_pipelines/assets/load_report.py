@@ -13,6 +13,7 @@ from apiops_pipelines.platform.instances import materialize
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.release_ledger import VERIFIED, LedgerError, Release
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import allowed_targets
 
@@ -39,7 +40,8 @@ def _check(name: str, description: str) -> dg.AssetCheckSpec:
     ],
 )
 def load_report(
-    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource
+    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource,
+    platform: PlatformResource,
 ) -> dg.MaterializeResult:
     api = context.partition_key
     spec = run_spec(context)
@@ -108,9 +110,9 @@ def load_report(
             "per_endpoint": dg.MetadataValue.json(report.to_baseline()["endpoints"]),
             "regression_baseline": baseline_label,
             "recorded_as_baseline": recorded,
-            "html_report": dg.MetadataValue.url(html.resolve().as_uri()),
+            "html_report": platform.report_link(html),
             "html_report_file": dg.MetadataValue.path(str(html)),
-            "reports": dg.MetadataValue.path(str(reports)),
+            "reports": platform.report_link(reports),
         },
         check_results=[
             _result(WITHIN_SLO, slo, {"p95_ms": total.p95_ms, "p99_ms": total.p99_ms, "error_rate": total.error_rate,

@@ -102,6 +102,8 @@ def render_status(report: dict[str, Any]) -> str:
         f"  access log  {hap['access_log']}",
         f"  runtime API {hap['runtime_api']} (level admin)",
     ]
+    if report.get("reports"):
+        lines.append(f"reports       {report['reports']['url']}  ({report['reports']['state']}; run reports, read-only)")
     if hap["spare_backends"] is not None:
         spare = ", ".join(f"{kind} {count}" for kind, count in hap["spare_backends"].items())
         lines.append(f"  spare       {spare} (APIs routed for the first time take one; no reload)")

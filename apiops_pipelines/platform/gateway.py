@@ -32,6 +32,7 @@ from apiops_pipelines.platform.haproxy_config import (
 from apiops_pipelines.platform.haproxy_layout import Layout, claim, fresh_layout, load_layout, save_layout
 from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntime, HAProxyRuntimeError
 from apiops_pipelines.platform.programs import ProgramSpec
+from apiops_pipelines.platform.reports import BACKEND as REPORTS_BACKEND
 from apiops_pipelines.platform.state import PlatformState, split_address
 from apiops_pipelines.platform.supervisor import FAILED_STATES, Supervisor, SupervisorError, tail_file
 
@@ -204,7 +205,7 @@ class Gateway:
     def _reload_reason(self, state: PlatformState, loaded: Layout | None) -> str | None:
         if loaded is None:
             return "the layout of the running HAProxy was not recorded"
-        live = set(self.runtime.backends()) - {UNROUTED}
+        live = set(self.runtime.backends()) - {UNROUTED, REPORTS_BACKEND}
         if live != {p.name for p in loaded.proxies}:
             return "the running HAProxy's backends differ from the recorded layout"
         if structure_signature(state, loaded, self.files) != loaded.signature:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from apiops_pipelines.platform.access_log import LOG_FORMAT
 from apiops_pipelines.platform.haproxy_layout import Layout, Proxy
+from apiops_pipelines.platform.reports import report_backend, stats_frontend_rules
 from apiops_pipelines.platform.state import Backend, PlatformState, Server, split_address
 
 FRONTEND = "fe_production"  # names with '_' cannot clash with an API's backend ([a-z0-9-]+)
@@ -176,10 +177,12 @@ def render_config(state: PlatformState, layout: Layout, files: HAProxyFiles) -> 
         f"frontend {STATS_FRONTEND}",
         f"    bind {state.stats}",
         "    http-request use-service prometheus-exporter if { path /metrics }",
+        *stats_frontend_rules(state),
         "    stats enable",
         "    stats uri /stats",
         "    stats refresh 10s",
         "",
+        *report_backend(state),
     ]
     for proxy in layout.proxies:
         backend = state.backends.get(proxy.carries) if proxy.carries else None

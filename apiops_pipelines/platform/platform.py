@@ -17,8 +17,9 @@ from typing import Any
 from apiops_pipelines.api_config import ServiceConfig
 from apiops_pipelines.platform.gateway import Gateway
 from apiops_pipelines.platform.haproxy_config import haproxy_binary, haproxy_missing
-from apiops_pipelines.platform.reconcile import reconcile_programs
 from apiops_pipelines.platform.instances import ServiceInstance, free_port, mock_program, upstream_address
+from apiops_pipelines.platform.reconcile import reconcile_programs
+from apiops_pipelines.platform.reports import ReportServer, report_url
 from apiops_pipelines.platform.runtime import ServiceRuntime
 from apiops_pipelines.platform.state import (
     BackendKind,
@@ -64,6 +65,7 @@ class Platform:
         self.supervisor = Supervisor(self.home)
         self.gateway = Gateway(self.home, self.supervisor)
         self.runtime = ServiceRuntime(self.home, self.supervisor)
+        self.reports = ReportServer(self.home, self.supervisor)
         if frontend or stats or spare_backends is not None:
             if stats:
                 _check_loopback(stats)
@@ -99,6 +101,8 @@ class Platform:
                 self.gateway.check_addresses(self.store.load())
             self.supervisor.start()
             state, problems = reconcile_programs(self.store.load(), self.supervisor, self.runtime)
+            state, trouble = self.reports.restore(state)
+            problems += trouble
             self.store.save(state)
             if self.gateway.settle():
                 self.gateway.apply(state)
@@ -107,13 +111,19 @@ class Platform:
         return {**self.status(), "problems": problems}
 
     def down(self) -> None:
-        """Stop HAProxy and every service (through supervisord), then supervisord itself; the state stays."""
+        """Stop HAProxy, the report server and every service (through supervisord), then supervisord itself;
+        the state stays."""
         with self.store.locked():
             self.supervisor.shutdown()
 
     def status(self) -> dict[str, Any]:
         """Supervisord, HAProxy, each API's backends and servers (recorded and live), and the instances."""
-        return platform_status(self.home, self.store.load(), self.supervisor, self.gateway)
+        return platform_status(self.home, self.store.load(), self.supervisor, self.gateway, self.reports)
+
+    def report_url(self, path: Path | str) -> str | None:
+        """The http URL under which `path`, a file or folder in `<home>/artifacts/`, opens in a browser (through
+        the stats address, served by the report server); None for a path outside that folder."""
+        return report_url(self.reports.artifacts, self.store.load().stats, path)
 
     # -- services ----------------------------------------------------------------------------------------
 

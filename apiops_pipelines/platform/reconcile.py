@@ -13,6 +13,7 @@ from pathlib import Path
 
 from apiops_pipelines.platform.gateway import PROGRAM as HAPROXY_PROGRAM
 from apiops_pipelines.platform.instances import ServiceStartError, free_port, materialize, port_is_free
+from apiops_pipelines.platform.reports import PROGRAM as REPORTS_PROGRAM
 from apiops_pipelines.platform.runtime import ServiceRuntime
 from apiops_pipelines.platform.state import PlatformState, Program, servers_of_program, with_program, with_server
 from apiops_pipelines.platform.supervisor import Supervisor, SupervisorError
@@ -23,7 +24,7 @@ def reconcile_programs(
 ) -> tuple[PlatformState, list[str]]:
     """Start every recorded instance that is not running; the (possibly moved) state and the problems met."""
     live = {info["name"]: info for info in supervisor.all_info()}
-    for name in live.keys() - state.programs.keys() - {HAPROXY_PROGRAM}:
+    for name in live.keys() - state.programs.keys() - {HAPROXY_PROGRAM, REPORTS_PROGRAM}:
         supervisor.remove_program(name)  # left by a start that never got recorded
     pending, problems = [], []
     for program in state.programs.values():

@@ -97,6 +97,7 @@ class PlatformState:
     backends: dict[str, Backend] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
     spare_backends: int = DEFAULT_SPARE_BACKENDS
+    reports_port: int | None = None  # the report server's, on 127.0.0.1 (reports.py); None until it first starts
 
     def backend_of(self, api: str, kind: BackendKind = "service") -> Backend | None:
         backend = self.backends.get(backend_name(api, kind))
@@ -216,7 +217,7 @@ def from_json(data: dict) -> PlatformState:
     }
     return PlatformState(
         data.get("frontend", DEFAULT_FRONTEND), data.get("stats", DEFAULT_STATS), backends, programs,
-        data.get("spare_backends", DEFAULT_SPARE_BACKENDS),
+        data.get("spare_backends", DEFAULT_SPARE_BACKENDS), data.get("reports_port"),
     )  # fmt: skip
 
 

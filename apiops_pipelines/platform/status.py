@@ -7,6 +7,7 @@ from typing import Any
 
 from apiops_pipelines.platform.gateway import Gateway
 from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntimeError
+from apiops_pipelines.platform.reports import ReportServer
 from apiops_pipelines.platform.state import PlatformState
 from apiops_pipelines.platform.supervisor import Supervisor
 
@@ -15,7 +16,9 @@ def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def platform_status(home: Path, state: PlatformState, supervisor: Supervisor, gateway: Gateway) -> dict[str, Any]:
+def platform_status(
+    home: Path, state: PlatformState, supervisor: Supervisor, gateway: Gateway, reports: ReportServer
+) -> dict[str, Any]:
     running = supervisor.is_running()
     programs = {info["name"]: info for info in supervisor.all_info()} if running else {}
     haproxy_up = running and gateway.is_up()
@@ -56,6 +59,7 @@ def platform_status(home: Path, state: PlatformState, supervisor: Supervisor, ga
             "spare_backends": layout.spare() if layout else None,
             "reloads": list(layout.reloads) if layout else [],
         },
+        "reports": reports.status(state, programs),  # not among "programs": those are the recorded instances
         "apis": apis,
         "programs": {
             name: {

@@ -26,9 +26,14 @@ class PlatformResource(dg.ConfigurableResource):
     def running(self) -> Platform:
         """The platform, brought up (and reconciled with its recorded state) when it is not running."""
         platform = self.platform()
-        if not platform.supervisor.is_running() or not platform.gateway.is_up():
+        if not platform.supervisor.is_running() or not platform.gateway.is_up() or not platform.reports.is_running():
             platform.up()
         return platform
+
+    def report_link(self, path: Path) -> dg.MetadataValue:
+        """A link the UI opens: the report over the platform's loopback report server, else the file's path."""
+        url = self.platform().report_url(path)
+        return dg.MetadataValue.url(url) if url else dg.MetadataValue.path(str(path))
 
     def staging(self) -> StagingRegistry:
         return StagingRegistry(self.home_path() / "staging")
