@@ -59,7 +59,8 @@ def load_report(
     locustfile = definition.paths.get("load.locustfile")
     if locustfile:
         try:
-            materialize(watched.repo.path, spec.commit, reports / "source", (path.rpartition("/")[0] or ".",))
+            # the locustfile's folder: it runs from there and may import its neighbours
+            materialize(watched.repo.path, spec.commit, reports / "source", (locustfile.rpartition("/")[0] or ".",))
         except ServiceStartError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
     context.log.info(f"{api}: {config.users} users for {config.duration:g} s against {url} "

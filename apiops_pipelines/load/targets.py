@@ -36,7 +36,7 @@ def check_target(base_url: str, allow: Iterable[str] = ()) -> str:
         raise TargetNotAllowed(
             f"{host} ({', '.join(str(a) for a in refused)}) is not a loopback address and not on the allowlist; "
             "fuzzing and load only target loopback by default. Fix: target the staging instance on 127.0.0.1, "
-            "or add the host or its network to the allowlist")  # fmt: skip
+            "or add the host or its network to APIOPS_ALLOW_TARGETS (comma-separated)")  # fmt: skip
     return host
 
 
