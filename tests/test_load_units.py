@@ -1,7 +1,9 @@
-"""The load stage's pure parts: the generated plan, the SLO and regression gates, the target guard."""
+"""The load stage's pure parts: the generated plan, the SLO and regression gates, the target guard, and the
+reading of locust's statistics files."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -12,8 +14,9 @@ import pytest
 from estate_services import EXAMPLES, bundled_spec
 
 from apiops_pipelines.api_config import LoadConfig, SloConfig
-from apiops_pipelines.load import (EndpointStats, LoadReport, PlanError, TargetNotAllowed, plan_from_spec,
+from apiops_pipelines.load import (EndpointStats, ErrorStat, LoadReport, PlanError, TargetNotAllowed, plan_from_spec,
                                    regression_gate, run_load, slo_gate)  # fmt: skip
+from apiops_pipelines.load.final_stats import read_final_json, read_run_statistics
 from apiops_pipelines.load.locustfile_source import LOCUSTFILE
 
 
@@ -112,3 +115,85 @@ def test_load_refuses_targets_off_loopback_before_starting(tmp_path: Path) -> No
     with pytest.raises(TargetNotAllowed):
         run_load("http://192.0.2.10:8080", LoadConfig(), tmp_path / "load", spec={})
     assert not (tmp_path / "load").exists()
+
+
+def _locust_json_entry(method: str, name: str, histogram: dict[str, int], *, none: int = 0, failures: int = 0,
+                       total_ms: float, max_ms: float, start: float, last: float) -> dict[str, object]:  # fmt: skip
+    """One entry of `locust --json-file` as locust 2.47 writes it (bucket keys are strings once in JSON)."""
+    timed = sum(histogram.values())
+    return {"name": name, "method": method, "last_request_timestamp": last, "start_time": start,
+            "num_requests": timed + none, "num_none_requests": none, "num_failures": failures,
+            "total_response_time": total_ms, "max_response_time": max_ms, "min_response_time": 0.4,
+            "total_content_length": 0, "response_times": histogram, "num_reqs_per_sec": {}, "num_fail_per_sec": {}}
+
+
+LOCUST_JSON = [
+    _locust_json_entry("POST", "/b", {"40": 9, "300": 1}, none=1, failures=3, total_ms=700.0, max_ms=301.2,
+                       start=1000.5, last=1003.0),  # fmt: skip
+    _locust_json_entry("GET", "/a", {"1": 50, "2": 30, "7": 15, "120": 4, "1500": 1}, failures=2, total_ms=850.0,
+                       max_ms=1532.5, start=1000.0, last=1004.0),  # fmt: skip
+]
+
+
+def _write_csv_snapshot(prefix: Path, requests: int) -> None:
+    """What `locust --csv` last wrote: fewer requests than at the end, and locust's own numbers for them."""
+    Path(f"{prefix}_stats.csv").write_text(
+        "Type,Name,Request Count,Failure Count,Average Response Time,Max Response Time,Requests/s,50%,95%,99%\n"
+        f"GET,/a,{requests},1,8.0,900.0,30.5,2,100,900\n,Aggregated,{requests},1,8.0,900.0,30.5,2,100,900\n")
+    Path(f"{prefix}_failures.csv").write_text("Method,Name,Error,Occurrences\nGET,/a,HTTP 500,1\n")
+
+
+def _write_html_report(html: Path, requests: int, rps: float) -> None:
+    data = {"requests_statistics": [{"method": "GET", "name": "/a", "num_requests": 100, "total_rps": 1.0},
+                                    {"method": "", "name": "Aggregated", "num_requests": requests, "total_rps": rps}],
+            "failures_statistics": [{"method": "GET", "name": "/a", "error": "CatchResponseError('HTTP 500')",
+                                     "occurrences": 2, "first_seen": 1000.1, "last_seen": 1003.9}]}  # fmt: skip
+    html.write_text(f"<html><script>\n      window.templateArgs = {json.dumps(data)}\n</script></html>\n")
+
+
+def test_final_json_percentiles_walk_the_histogram_as_locust_does(tmp_path: Path) -> None:
+    """Locust's percentile is the first bucket, from the slowest down, below which at most the percent's share
+    of the requests remain (`int(requests * percent)`): /a's p99 is its one 1500 ms request."""
+    path = tmp_path / "locust.json"
+    path.write_text(json.dumps(LOCUST_JSON))
+    endpoints, total = read_final_json(path)
+    # span 4 s, from the first request logged (1000.0) to the last (1004.0), shared by every row as in locust
+    assert endpoints == [EndpointStats("GET", "/a", 100, 2, 25.0, 2.0, 120.0, 1500.0, 8.5, 1532.5),
+                         EndpointStats("POST", "/b", 11, 3, 2.75, 40.0, 300.0, 300.0, 70.0, 301.2)]  # fmt: skip
+    # /b's request without a response time counts as a request but in no percentile or average (10 timed)
+    assert total == EndpointStats("", "Aggregated", 111, 5, 27.75, 2.0, 120.0, 300.0, 1550.0 / 110, 1532.5)
+    endpoints, total = read_final_json(path, span=5.0)  # locust's own span, from its HTML report
+    assert (endpoints[0].rps, total.rps) == (20.0, 111 / 5.0)
+
+
+def test_run_statistics_are_the_final_json_with_errors_and_span_from_the_html_report(tmp_path: Path) -> None:
+    """Locust's failures CSV, like its stats CSV, is a snapshot taken once a second: errors come from its
+    HTML report, which it writes from the final numbers."""
+    prefix = tmp_path / "locust"
+    Path(f"{prefix}.json").write_text(json.dumps(LOCUST_JSON))
+    _write_csv_snapshot(prefix, requests=60)
+    _write_html_report(tmp_path / "report.html", requests=111, rps=111 / 5.0)
+    statistics = read_run_statistics(prefix, tmp_path / "report.html")
+    assert statistics is not None and statistics.warnings == ()
+    assert (statistics.total.requests, statistics.total.p95_ms) == (111, 120.0)
+    assert statistics.total.rps == pytest.approx(111 / 5.0)
+    assert statistics.errors == (ErrorStat("GET", "/a", "CatchResponseError('HTTP 500')", 2),)
+
+
+def test_run_statistics_fall_back_to_the_csv_snapshot_and_say_so(tmp_path: Path) -> None:
+    """Locust crashed before its shutdown wrote the final files, or (with --processes, where every worker
+    writes the same JSON path with nothing left to report) a worker's empty list replaced the master's."""
+    prefix, html = tmp_path / "locust", tmp_path / "report.html"
+    assert read_run_statistics(prefix, html) is None  # nothing at all: the caller reports locust's log
+    _write_csv_snapshot(prefix, requests=60)
+    for final_json in (None, "[]", "{not json"):
+        if final_json is not None:
+            Path(f"{prefix}.json").write_text(final_json)
+        statistics = read_run_statistics(prefix, html)
+        assert statistics is not None
+        assert (statistics.total.requests, statistics.total.rps, statistics.total.p95_ms) == (60, 30.5, 100.0)
+        assert [e.key for e in statistics.endpoints] == ["GET /a"]
+        assert statistics.errors == (ErrorStat("GET", "/a", "HTTP 500", 1),)
+        assert [w.split(" (")[0] for w in statistics.warnings] == [
+            "locust's HTML report is unreadable", "locust's end-of-run statistics are unusable"]
+        assert all(w.endswith("misses up to the last second of the run") for w in statistics.warnings)

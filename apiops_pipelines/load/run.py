@@ -3,7 +3,9 @@
 Locust is only ever a child process: importing it patches the interpreter with gevent (and hangs Dagster's
 code server). With several cores it runs as one master and one worker process per core (`--processes`),
 the master bound to 127.0.0.1 on a free port so parallel runs of different APIs do not collide. The run
-stops itself after `load.duration`; a timeout past that ends the whole process group.
+stops itself after `load.duration`; a timeout past that ends the whole process group. The report is built from
+the statistics locust writes at shutdown (`--json-file`, and the HTML report), not from its CSV, which a single
+locust process last rewrites up to a second before the end.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from urllib.parse import urlsplit
 
 from apiops_pipelines.api_config import LoadConfig
 from apiops_pipelines.load.bounded import RunTimeout, run_bounded
+from apiops_pipelines.load.final_stats import read_run_statistics
 from apiops_pipelines.load.locustfile_source import LOCUSTFILE
 from apiops_pipelines.load.plan import plan_from_spec
-from apiops_pipelines.load.stats import LoadReport, read_stats
+from apiops_pipelines.load.stats import LoadReport
 from apiops_pipelines.load.targets import check_target
 from apiops_pipelines.platform.runtime import free_port
 
@@ -70,25 +73,28 @@ def run_load(
         raise ValueError("give the API's locustfile, or its spec to generate one from")
     workers = max(1, min(processes or os.cpu_count() or 1, config.users))
     prefix = report_dir / "locust"
-    files |= {"html": report_dir / "locust-report.html", "stats": Path(f"{prefix}_stats.csv"),
-              "failures": Path(f"{prefix}_failures.csv"), "log": report_dir / "locust.log"}  # fmt: skip
+    files |= {"html": report_dir / "locust-report.html", "json": Path(f"{prefix}.json"),
+              "stats": Path(f"{prefix}_stats.csv"), "failures": Path(f"{prefix}_failures.csv"),
+              "log": report_dir / "locust.log"}  # fmt: skip
+    for stale in ("html", "json", "stats", "failures"):  # an earlier run's files would pass for this run's
+        files[stale].unlink(missing_ok=True)
     run_time = max(1, math.ceil(config.duration))
     command = [sys.executable, "-m", "locust", "-f", str(script), "--headless", "--host", host,
                "-u", str(config.users), "-r", str(config.spawn_rate or config.users), "-t", f"{run_time}s",
-               "--csv", str(prefix), "--html", str(files["html"]), "--only-summary", "--exit-code-on-error", "0",
-               "--stop-timeout", "2"]  # fmt: skip
+               "--csv", str(prefix), "--html", str(files["html"]), "--json-file", str(prefix), "--only-summary",
+               "--exit-code-on-error", "0", "--stop-timeout", "2"]  # fmt: skip
     if workers > 1:
         port = free_port()
         command += ["--processes", str(workers), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                     "--master-port", str(port)]  # fmt: skip
     log = _run(command, cwd, env, run_time + STARTUP_GRACE_S)
     files["log"].write_text(log, encoding="utf-8")
-    if not files["stats"].is_file():
+    statistics = read_run_statistics(prefix, files["html"])
+    if statistics is None:
         raise LoadRunError(f"locust exited without statistics ({described}):\n{log[-3000:]}")
-    endpoints, total, errors = read_stats(prefix)
-    warnings = tuple(dict.fromkeys(m.group(1).strip() for m in _WARNING.finditer(log)))
-    return LoadReport(tuple(endpoints), total, tuple(errors), config.users, float(run_time), workers, described,
-                      warnings, files)  # fmt: skip
+    warnings = (*dict.fromkeys(m.group(1).strip() for m in _WARNING.finditer(log)), *statistics.warnings)
+    return LoadReport(statistics.endpoints, statistics.total, statistics.errors, config.users, float(run_time),
+                      workers, described, warnings, files)  # fmt: skip
 
 
 def _run(command: list[str], cwd: Path, env: Mapping[str, str], timeout: float) -> str:

@@ -1,7 +1,10 @@
-"""Locust's CSV statistics as a `LoadReport`: requests/s, percentiles per endpoint, errors.
+"""A load run's results (`LoadReport`: requests/s, percentiles per endpoint, errors), and the reader of
+locust's CSV statistics, the fallback when its end-of-run statistics are missing (see `final_stats`).
 
 Locust rounds response times into buckets before computing percentiles (exact below 100 ms, to 10 ms below
-1 s, to 100 ms above), so percentiles here are as precise as its own HTML report and no more.
+1 s, to 100 ms above), so percentiles here are as precise as its own HTML report and no more. The CSV is a
+snapshot locust rewrites once a second, and a single locust process does not write it again at shutdown:
+read alone, it misses up to the last second of the run.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class LoadReport:
     duration_s: float = 0.0
     processes: int = 1
     locustfile: str = ""  # the API's file, or "generated from the spec"
-    warnings: tuple[str, ...] = ()  # what locust warned about, e.g. a load generator over 90% CPU
-    files: dict[str, Path] = field(default_factory=dict)  # html, csv, log, locustfile, plan
+    warnings: tuple[str, ...] = ()  # what locust warned about (a load generator over 90% CPU), or final files missed
+    files: dict[str, Path] = field(default_factory=dict)  # html, json, csv, log, locustfile, plan
 
     def endpoint(self, key: str) -> EndpointStats | None:
         return next((e for e in self.endpoints if e.key == key), None)
@@ -65,8 +68,8 @@ class LoadReport:
         return {"version": 1, "total": numbers(self.total), "endpoints": {e.key: numbers(e) for e in self.endpoints}}
 
 
-def read_stats(prefix: Path) -> tuple[list[EndpointStats], EndpointStats, list[ErrorStat]]:
-    """`<prefix>_stats.csv` and `<prefix>_failures.csv` as written by `locust --csv <prefix>`."""
+def read_csv_stats(prefix: Path) -> tuple[list[EndpointStats], EndpointStats, list[ErrorStat]]:
+    """`<prefix>_stats.csv` and `<prefix>_failures.csv` as last written by `locust --csv <prefix>`."""
     endpoints, total = [], None
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
