@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import httpx
 import pytest
+from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.breaking_changes import breaking_changes
@@ -36,12 +36,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def short_home():
+def short_home(short_folder: Path) -> Iterator[Path]:
     """supervisord's Unix socket path must stay short, so not under pytest's long tmp_path."""
-    folder = Path(tempfile.mkdtemp(prefix="apx-"))
-    yield folder
-    Platform(folder / "platform").down()
-    shutil.rmtree(folder, ignore_errors=True)
+    yield short_folder
+    take_down(Platform(short_folder / "platform"))
 
 
 @pytest.fixture

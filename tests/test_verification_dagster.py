@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import httpx
 import pytest
+from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
 
 from apiops_pipelines.definitions import defs
 from apiops_pipelines.demo.estate import create_demo_repo, examples_folder
@@ -30,12 +31,10 @@ STORY = examples_folder() / "story"
 
 
 @pytest.fixture
-def home():
+def home(short_folder: Path) -> Iterator[Path]:
     """supervisord's Unix socket path must stay short, so not under pytest's long tmp_path."""
-    folder = Path(tempfile.mkdtemp(prefix="apx-"))
-    yield folder
-    Platform(folder / "platform").down()
-    shutil.rmtree(folder, ignore_errors=True)
+    yield short_folder
+    take_down(Platform(short_folder / "platform"))
 
 
 @pytest.fixture

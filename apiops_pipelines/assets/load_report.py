@@ -8,7 +8,8 @@ from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import moves_baselines, report_folder, staging_url
 from apiops_pipelines.fuzz.secrets import FuzzConfigError, Scrubber, expand_headers, header_secrets
-from apiops_pipelines.load import LoadRunError, PlanError, TargetNotAllowed, markdown, regression_gate, run_load, slo_gate
+from apiops_pipelines.load import (GateResult, LoadRunError, PlanError, TargetNotAllowed, markdown, regression_gate,
+                                   run_load, slo_gate)  # fmt: skip
 from apiops_pipelines.platform.instances import materialize
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.release_ledger import VERIFIED, LedgerError, Release
@@ -52,10 +53,10 @@ def load_report(
     header_key = "load.headers" if config.headers is not None else "fuzz.headers"
     written = config.headers if config.headers is not None else definition.config.fuzz.headers
     try:
-        headers = expand_headers(written, os.environ, header_key)
-        scrubber = Scrubber(header_secrets(written, os.environ, header_key))
+        secrets = header_secrets(written, os.environ, header_key)
     except FuzzConfigError as exc:
         raise dg.Failure(description=f"{path}: {exc}", allow_retries=False) from None
+    headers, scrubber = expand_headers(written, secrets), Scrubber(secrets)
     locustfile = definition.paths.get("load.locustfile")
     if locustfile:
         try:
@@ -123,7 +124,7 @@ def load_report(
     )
 
 
-def _result(name: str, gate, metadata: dict) -> dg.AssetCheckResult:
+def _result(name: str, gate: GateResult, metadata: dict) -> dg.AssetCheckResult:
     problems = [f.message for f in gate.findings if f.blocking]
     description = gate.summary + (": " + "; ".join(problems) if problems else "")
     return dg.AssetCheckResult(check_name=name, passed=gate.passed, description=description[:2000],

@@ -46,8 +46,9 @@ def verify_pacts(
     `environ`) are set on every replayed request; their secret values are scrubbed from what comes back."""
     environ = dict(os.environ if environ is None else environ)
     written = dict(headers or {})
-    scrubber = Scrubber(header_secrets(written, environ, "contracts.headers"))
-    environ["APIOPS_PACT_HEADERS"] = json.dumps(expand_headers(written, environ, "contracts.headers"))
+    secrets = header_secrets(written, environ, "contracts.headers")
+    scrubber = Scrubber(secrets)
+    environ["APIOPS_PACT_HEADERS"] = json.dumps(expand_headers(written, secrets))
     provider_states_url = provider_states
     if provider_states and provider_states.startswith("/"):
         provider_states_url = provider_url.rstrip("/") + provider_states

@@ -40,11 +40,11 @@ def header_secrets(headers: Mapping[str, str], environ: Mapping[str, str], key: 
     return found
 
 
-def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str], key: str) -> dict[str, str]:
-    """The headers with every `${VAR}` replaced by its value (for a process that sends them, never for a file)."""
-    header_secrets(headers, environ, key)
+def expand_headers(headers: Mapping[str, str], secrets: Mapping[str, str]) -> dict[str, str]:
+    """The headers with every `${VAR}` replaced by its value in `secrets` (what `header_secrets` found), for a
+    process that sends them, never for a file."""
     def expand(text: str) -> str:
-        return _REFERENCE.sub(lambda match: environ[match.group(1)], text)
+        return _REFERENCE.sub(lambda match: secrets[match.group(1)], text)
 
     return {expand(name): expand(value) for name, value in headers.items()}
 
