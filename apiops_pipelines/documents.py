@@ -18,6 +18,9 @@ import yaml
 from yaml import events as ev
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml 0.2.6 refuses nesting past 1,000 levels in its scanner, which reads flow collections ahead of the
+# events we count; earlier releases stream them. Either way the user gets our message, at libyaml's mark.
+_PARSER_DEPTH_LIMIT = "maximum nesting depth"
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,8 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "invalid YAML"
+            if _PARSER_DEPTH_LIMIT in problem:
+                raise self.too_deep(mark) from None
             raise self.fail(f"invalid YAML: {problem}", mark) from None
         except yaml.YAMLError as exc:
             raise DocumentError(self.source, f"invalid YAML: {exc}") from None
@@ -212,11 +217,7 @@ class _Builder:
             self.plain = False
         elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             if len(self.stack) >= self.limits.max_depth:
-                raise self.fail(
-                    f"nesting deeper than {self.limits.max_depth} levels",
-                    event.start_mark,
-                    fix="flatten the structure or move parts into components referenced with $ref",
-                )
+                raise self.too_deep(event.start_mark)
             self.check_tag(event, "map" if kind is ev.MappingStartEvent else "seq")
             pointer = self.child_pointer()
             self.record(pointer, event.start_mark)
@@ -243,6 +244,10 @@ class _Builder:
             if self.documents > 1:
                 raise self.fail("more than one YAML document in the file", event.start_mark,
                                 fix="keep one document per file (remove the extra '---')")
+
+    def too_deep(self, mark: Any) -> DocumentError:
+        return self.fail(f"nesting deeper than {self.limits.max_depth} levels", mark,
+                         fix="flatten the structure or move parts into components referenced with $ref")
 
     def check_tag(self, event: Any, expected: str) -> None:
         tag = event.tag

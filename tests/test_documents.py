@@ -6,8 +6,19 @@ import json
 import math
 
 import pytest
+import yaml
 
+from apiops_pipelines import documents
 from apiops_pipelines.documents import DocumentError, Limits, load_document
+
+
+def _libyaml_version() -> str:
+    try:
+        from yaml import _yaml
+
+        return _yaml.get_version_string()
+    except ImportError:
+        return "absent"
 
 SPEC_YAML = """\
 openapi: 3.0.3
@@ -205,12 +216,43 @@ def test_alias_bomb_limit_follows_max_nodes():
     assert "more than 500 nodes" in error.message
 
 
-def test_deep_flow_nesting_that_crashes_libyaml_composer_is_refused():
-    """200,000 `[` make libyaml's recursive composer segfault; ours must raise a located DocumentError."""
+# libyaml 0.2.5 streams deep flow collections to us; 0.2.6 refuses them itself past 1,000 levels, before we see
+# the events. PyYAML's pure-Python parser streams them like 0.2.5, so it stands for the older behaviour.
+PARSERS = [pytest.param("installed", id=f"libyaml-{_libyaml_version()}"),
+           pytest.param(yaml.SafeLoader, id="streaming-parser")]  # fmt: skip
+
+
+@pytest.fixture(params=PARSERS)
+def parser(request, monkeypatch):
+    if request.param != "installed":
+        monkeypatch.setattr(documents, "_Loader", request.param)
+    return request.param
+
+
+def test_deep_flow_nesting_that_crashes_libyaml_composer_is_refused(parser):
+    """200,000 `[` make libyaml's recursive composer segfault; ours must raise a located DocumentError.
+
+    Guards against PyYAML 6.0.4 with libyaml 0.2.6, whose own "exceeded maximum nesting depth" reached users
+    instead of this message (and failed CI on a fresh install)."""
     error = error_of("a: " + "[" * 200_000 + "]" * 200_000)
-    assert "nesting deeper than 512 levels" in error.message
+    assert error.message == "nesting deeper than 512 levels"
+    assert error.fix == "flatten the structure or move parts into components referenced with $ref"
     assert error.line == 1
     assert error.column is not None and error.column > 500
+
+
+@pytest.mark.parametrize("depth", [600, 999, 1_001, 5_000])
+def test_flow_nesting_past_our_limit_gets_our_message_whatever_the_parser(parser, depth):
+    error = error_of("a: " + "{b: " * depth + "1" + "}" * depth + "\n")
+    assert error.message == "nesting deeper than 512 levels"
+    assert error.line == 1 and error.column is not None and error.column > 512
+
+
+def test_flow_nesting_within_the_limit_loads_whatever_the_parser(parser):
+    value = load("a: " + "[" * 500 + "1" + "]" * 500)["a"]
+    for _ in range(499):
+        value = value[0]
+    assert value == [1]
 
 
 def test_deep_json_nesting_is_refused_not_a_recursion_error():
