@@ -76,6 +76,10 @@ class ContractsConfig(_Section):
     # Set on every replayed request, replacing the pact's own value: the credentials staging needs (a
     # consumer's pact records a test token). Values may use ${VAR} from the pipeline's environment.
     headers: dict[str, str] = {}
+    # A consumer expecting a response property the schema does not declare relies on something the provider
+    # never promised: an error, as in PactFlow. True makes it a warning (swagger-mock-validator's
+    # --additionalPropertiesInResponse; `apiops check-pacts --additional-properties-in-response`).
+    additional_properties_in_response: bool = False
 
     @field_validator("provider_states")
     @classmethod

@@ -245,6 +245,7 @@ contracts:
   pacts: pacts
   provider_states: /_pact/provider-states
   headers: {Authorization: "Bearer ${STAGING_TOKEN}"}
+  additional_properties_in_response: true
 fuzz:
   max_examples: 200
   exclude:
@@ -316,7 +317,8 @@ def test_full_config_with_every_key_round_trips(repo):
             "upstream": None,
         },
         "contracts": {"pacts": "pacts", "provider_states": "/_pact/provider-states",
-                      "headers": {"Authorization": "Bearer ${STAGING_TOKEN}"}},
+                      "headers": {"Authorization": "Bearer ${STAGING_TOKEN}"},
+                      "additional_properties_in_response": True},
         "fuzz": {
             "max_examples": 200,
             "exclude": ["POST /admin/shutdown", "DELETE /books/{id}"],

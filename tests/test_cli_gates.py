@@ -100,6 +100,30 @@ def test_check_pacts_passes_then_fails_on_the_breaking_revision(capsys) -> None:
     assert len(list(root.iter("failure"))) == 3
 
 
+def test_check_pacts_fails_an_undeclared_response_property_unless_the_flag_allows_it(tmp_path: Path, capsys) -> None:
+    """The schema lets extra properties through (`additionalProperties: true`), but the provider never promised
+    `discount`: PactFlow reports it, and check-pacts passed it."""
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "Orders", "version": "1.0.0"}, "paths": {
+        "/orders/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True,
+                                                 "schema": {"type": "string"}}],
+                                 "responses": {"200": {"description": "An order.", "content": {"application/json": {
+                                     "schema": {"type": "object", "additionalProperties": True,
+                                                "properties": {"id": {"type": "string"}}}}}}}}}}}))  # fmt: skip
+    pact = tmp_path / "checkout-orders.json"
+    pact.write_text(json.dumps({"consumer": {"name": "checkout"}, "provider": {"name": "orders"},
+                                "metadata": {"pactSpecification": {"version": "2.0.0"}},
+                                "interactions": [{"description": "a request for an order",
+                                                  "request": {"method": "GET", "path": "/orders/o1"},
+                                                  "response": {"status": 200, "body": {"id": "o1", "discount": 5}}}]}))
+    assert main(["check-pacts", str(spec), str(pact)]) == 1
+    out = capsys.readouterr().out
+    assert "error: pact-response-property-undocumented: the consumer expects $.discount" in out
+    assert "fix: add `discount` to the response schema of GET /orders/{id} 200 if the provider really sends it" in out
+    assert main(["check-pacts", str(spec), str(pact), "--additional-properties-in-response"]) == 0
+    assert "warning: pact-response-property-undocumented" in capsys.readouterr().out
+
+
 def test_check_pacts_with_a_broken_pact_file_exits_1_naming_it(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text('{"consumer": {"name": "web"}, "provider": {"name": "orders"}, "interactions": 7}')

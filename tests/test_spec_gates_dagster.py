@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -170,3 +171,30 @@ def test_a_stage_whose_stored_bundle_is_gone_says_to_materialize_api_spec_again(
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "is gone" in str(failure.step_failure_data.user_failure_data.description)
     assert "materialize api_spec again" in str(failure.step_failure_data.user_failure_data.description)
+
+
+def test_the_pact_check_blocks_an_undeclared_response_property_unless_apiops_yaml_allows_it(
+    instance, estate: Path, home: Path
+) -> None:
+    pact_file = estate / "orders" / "pacts" / "checkout-orders.json"
+    pact = json.loads(pact_file.read_text())
+    read = next(i for i in pact["interactions"] if i["description"] == "a request for an order")
+    read["response"]["body"]["content"]["loyaltyPoints"] = 12
+    commit_files(estate, {"orders/pacts/checkout-orders.json": json.dumps(pact, indent=2)},
+                 "checkout expects loyaltyPoints, which orders never promised")  # fmt: skip
+    result = run(instance, estate, home, "orders")
+    pacts = checks(result)["consumer_pacts_match_spec"]
+    assert not result.success and not pacts.passed and "1 of 6 interaction(s)" in pacts.description
+    assert "$.loyaltyPoints" in pacts.metadata["results"].value
+    assert pacts.metadata["additional_properties_in_response"].value is False
+
+    config = (estate / "orders" / "apiops.yaml").read_text()
+    assert "  provider_states: /_pact/provider-states\n" in config
+    commit_files(estate, {"orders/apiops.yaml": config.replace(
+        "  provider_states: /_pact/provider-states\n",
+        "  provider_states: /_pact/provider-states\n  additional_properties_in_response: true\n")},
+        "orders accepts consumers reading properties it does not declare")  # fmt: skip
+    result = run(instance, estate, home, "orders")
+    pacts = checks(result)["consumer_pacts_match_spec"]
+    assert result.success and pacts.passed and pacts.metadata["warnings"].value == 1
+    assert pacts.metadata["additional_properties_in_response"].value is True

@@ -48,7 +48,7 @@ def breaking_changes(
     folder = definition.paths.get("contracts.pacts")
     with watched.repo:
         pacts, unreadable = pacts_at(watched.repo, commit, folder) if folder else ([], [])
-    consumers = check_consumers(document, definition.spec_path, folder, pacts, unreadable)
+    consumers = check_consumers(document, definition.spec_path, folder, pacts, unreadable, definition.config.contracts)
     store = artifacts.store()
     pacts_junit = store.write(api, commit, "pacts.junit.xml", junit_xml(consumers.results, unreadable).encode())
     ledger = artifacts.ledger()
@@ -72,6 +72,7 @@ def breaking_changes(
     pacts_result = dg.AssetCheckResult(
         check_name=CONSUMER_PACTS, passed=not consumers.blocking, description=consumers.headline(),
         metadata={"consumers": len(consumers.consumers), **consumers.counts,
+                  "additional_properties_in_response": consumers.additional_properties_in_response,
                   "results": dg.MetadataValue.md(consumers.table()), "junit": dg.MetadataValue.path(str(pacts_junit))},
     )  # fmt: skip
 

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
         errors += unreadable
     if not pacts and not errors:
         raise Unusable(f"no pact files (*.json) in {', '.join(args.pacts)}")
-    checker = PactChecker(bundle.document, args.spec)
+    checker = PactChecker(bundle.document, args.spec,
+                          additional_properties_in_response=args.additional_properties_in_response)  # fmt: skip
     results = [result for pact in pacts for result in checker.check(pact)]
     render = {"text": text, "markdown": markdown, "junit": junit_xml}[args.format]
     say(render(results, errors).rstrip("\n"))
@@ -35,5 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="the provider's OpenAPI or Swagger file, or REV:path")
     p.add_argument("pacts", nargs="+", metavar="PACT", help="pact files (V2, V3, V4) or folders of them")
     p.add_argument("--format", choices=("text", "markdown", "junit"), default="text")
+    p.add_argument("--additional-properties-in-response", action="store_true",
+                   help="a response property the spec does not declare is a warning, not a mismatch (PactFlow's "
+                   "--additionalPropertiesInResponse; in apiops.yaml: contracts.additional_properties_in_response)")
     add_spec_source_options(p)
     p.set_defaults(func=run)

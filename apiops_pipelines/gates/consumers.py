@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apiops_pipelines.api_config import ContractsConfig
 from apiops_pipelines.pacts import InteractionResult, Pact, PactChecker, PactError, blocking, markdown, summary
 
 
@@ -13,6 +14,7 @@ class ConsumerReport:
     pacts: list[Pact]
     unreadable: list[PactError]
     results: list[InteractionResult]
+    additional_properties_in_response: bool = False  # contracts.additional_properties_in_response of apiops.yaml
 
     @property
     def consumers(self) -> list[str]:
@@ -46,7 +48,9 @@ class ConsumerReport:
 
 
 def check_consumers(document: dict, spec_file: str, pacts_folder: str | None, pacts: list[Pact],
-                    unreadable: list[PactError]) -> ConsumerReport:  # fmt: skip
-    checker = PactChecker(document, spec_file)
+                    unreadable: list[PactError], contracts: ContractsConfig | None = None) -> ConsumerReport:
+    """`contracts` is the API's `contracts:` section of apiops.yaml (None: not set, the defaults)."""
+    relaxed = contracts is not None and contracts.additional_properties_in_response
+    checker = PactChecker(document, spec_file, additional_properties_in_response=relaxed)
     results = [result for pact in pacts for result in checker.check(pact)]
-    return ConsumerReport(pacts_folder, pacts, unreadable, results)
+    return ConsumerReport(pacts_folder, pacts, unreadable, results, relaxed)

@@ -3,7 +3,9 @@
 A request body is what the provider will receive, so it must satisfy the schema, `required` included.
 A response body in a pact is what the consumer reads: the provider may send more, so no property is
 required, and a value under a `type`-like matcher stands for any value of its type. What the consumer
-reads must still be there in the spec: a property the schema does not document is a mismatch.
+reads must still be promised by the spec: a property the response schema does not declare is a mismatch,
+even where the schema lets extras through (as PactFlow judges it), unless the API allows additional
+properties in responses, which turns it into a warning.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def request_body_problems(spec: Spec, pointer: str, schema: Any, media: str, bod
 
 
 def response_body_problems(spec: Spec, pointer: str, schema: Any, media: str, body: Any,
-                           rules: dict[str, tuple[Matcher, ...]]) -> list[Problem]:  # fmt: skip
+                           rules: dict[str, tuple[Matcher, ...]], response: str,
+                           additional_properties_in_response: bool = False) -> list[Problem]:  # fmt: skip
+    """`response` names the documented response, like `GET /orders/{id} 200`, for the fix of a finding."""
     value = body_value(spec.document, schema, media, body)
     if value is _SKIP:
         return []
@@ -67,14 +71,22 @@ def response_body_problems(spec: Spec, pointer: str, schema: Any, media: str, bo
         problems.append(error("pact-response-body-invalid", f"the expected response body does not match the spec's "
                               f"schema for {media}: {describe(errors)}", "expect what the spec documents, or correct "
                               "the spec if the provider really sends this"))  # fmt: skip
-    extra = undocumented(spec.document, schema, value)
-    if extra:
-        problems.append(error("pact-response-property-undocumented", f"the consumer expects "
-                              f"{', '.join(json_path(p) for p in extra)}, which the spec's response schema for "
-                              f"{media} does not document", "document the property in the spec if the provider "
-                              "sends it, or stop expecting it in the consumer (the provider may drop it)"))  # fmt: skip
+    for path in undocumented(spec.document, schema, value, declared_only=True):
+        problems.append(_undeclared(path, response, media, additional_properties_in_response))
     problems += _matcher_problems(spec, schema, value, rules)
     return list(dict.fromkeys(problems))
+
+
+def _undeclared(path: tuple, response: str, media: str, allowed: bool) -> Problem:
+    # One finding per property: each gets its own fix, and a report lists them one a line.
+    message = (f"the consumer expects {json_path(path)}, which the {media} response schema of {response} does "
+               "not declare")  # fmt: skip
+    fix = (f"add `{path[-1]}` to the response schema of {response} if the provider really sends it, or stop "
+           "expecting it in the consumer's pact (the provider may drop it)")  # fmt: skip
+    if allowed:  # the API accepts the risk: shown, not blocking
+        return warning("pact-response-property-undocumented", message + " (additional properties in responses are "
+                       "allowed for this API)", fix)  # fmt: skip
+    return error("pact-response-property-undocumented", message, fix)
 
 
 def _stands_for_any(found: SchemaError, rules: dict[str, tuple[Matcher, ...]]) -> bool:

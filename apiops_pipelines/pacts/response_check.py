@@ -22,7 +22,8 @@ _TRANSPORT = frozenset({"content-type", "content-length", "date", "connection", 
 _FIX_EXPECT = "expect what the spec documents, or correct the spec if the provider really sends this"
 
 
-def check_response(spec: Spec, match: Match, interaction: Interaction) -> list[Problem]:
+def check_response(spec: Spec, match: Match, interaction: Interaction,
+                   additional_properties_in_response: bool = False) -> list[Problem]:  # fmt: skip
     status = interaction.response.status
     responses = match.operation.get("responses") if isinstance(match.operation.get("responses"), dict) else {}
     key = _status_key(responses, status)
@@ -37,7 +38,9 @@ def check_response(spec: Spec, match: Match, interaction: Interaction) -> list[P
     at = ref or f"{match.pointer}/responses/{escape(key)}"
     rules = interaction.response_rules
     problems = _headers(spec, declared, at, interaction, _by_name(rules.get("header", {})))
-    problems += _content(spec, match, declared, at, interaction, status)
+    # The documented response the body is read against: `GET /orders/{id} 200`, or `... default`.
+    response = f"{match.label} {key}"
+    problems += _content(spec, match, declared, at, interaction, response, additional_properties_in_response)
     return problems
 
 
@@ -96,8 +99,9 @@ def _header_value(spec: Spec, name: str, value: str, header: dict, pointer: str)
                   f"does not allow: {describe(errors)}", _FIX_EXPECT)]  # fmt: skip
 
 
-def _content(spec: Spec, match: Match, declared: dict, at: str, interaction: Interaction, status: int) -> list[Problem]:
-    response = interaction.response
+def _content(spec: Spec, match: Match, declared: dict, at: str, interaction: Interaction, documented_as: str,
+             additional_properties_in_response: bool) -> list[Problem]:  # fmt: skip
+    response, status = interaction.response, interaction.response.status
     if spec.swagger:
         produces = listed(match.operation.get("produces", spec.document.get("produces")))
         schema = declared.get("schema")
@@ -125,7 +129,8 @@ def _content(spec: Spec, match: Match, declared: dict, at: str, interaction: Int
     if not isinstance(schema, dict):
         return []
     return response_body_problems(spec, schema_pointer(media), schema, media, response.body,
-                                  interaction.response_rules.get("body", {}))  # fmt: skip
+                                  interaction.response_rules.get("body", {}), documented_as,
+                                  additional_properties_in_response)  # fmt: skip
 
 
 def _allowed_by_regex(interaction: Interaction, content: dict[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiops_pipelines.pacts.schemas import searches
 from apiops_pipelines.validation.refs import deref
 
 Path = tuple[str | int, ...]
@@ -110,10 +111,37 @@ def _is_closed(schemas: list[dict[str, Any]]) -> bool:
     return any(s.get("additionalProperties") is False or s.get("unevaluatedProperties") is False for s in schemas)
 
 
-def undocumented(document: dict[str, Any], schema: Any, value: Any) -> list[Path]:
+# What a provider promises about the properties of a response object, judged as PactFlow judges it.
+# PactFlow's comparators (openapi-pact-comparator's transform/responseSchema.ts, and swagger-mock-validator's
+# response-body transform before it) close every response schema that says `type: object` and has no
+# composition of its own: `additionalProperties` absent or `true` becomes `false`, so a property the schema
+# does not name fails the comparison. A schema-valued `additionalProperties` is left alone: a map
+# (`additionalProperties: {type: integer}`, and `{}` too) promises its keys, whatever they are. A schema that
+# says nothing about objects (no `type: object`, no `properties`) is not closed either. `allOf` reads as the
+# union of its branches (the comparator merges them before closing the result).
+def _promises_any_key(schemas: list[dict[str, Any]]) -> bool:
+    if any(isinstance(s.get("additionalProperties"), dict) for s in schemas):
+        return True
+    return not any(isinstance(s.get("properties"), dict) or _says_object(s.get("type")) for s in schemas)
+
+
+def _says_object(kind: Any) -> bool:
+    return kind == "object" or (isinstance(kind, list) and "object" in kind)
+
+
+def _named_by_pattern(schemas: list[dict[str, Any]], key: str) -> bool:
+    """Does a `patternProperties` regex take the key? An unreadable regex takes it: no accusation on a doubt."""
+    patterns = [p for s in schemas if isinstance(s.get("patternProperties"), dict) for p in s["patternProperties"]]
+    return any(searches(str(p), key) is not False for p in patterns)
+
+
+def undocumented(document: dict[str, Any], schema: Any, value: Any, declared_only: bool = False) -> list[Path]:
     """Properties of `value` the schema neither names nor allows as extras, where it does not forbid them.
 
     Forbidden properties (`additionalProperties: false`) are left to the validator, which reports them.
+    `declared_only` reads a response as the consumer's reliance on the provider's promise: an object schema
+    promises the properties it names, its `patternProperties` and its map's keys, nothing else, even where
+    JSON Schema would let more through (`additionalProperties: true` or absent).
     """
     found: list[Path] = []
     stack: list[tuple[list[dict[str, Any]], Any, Path]] = [(expand(document, schema), value, ())]
@@ -123,9 +151,10 @@ def undocumented(document: dict[str, Any], schema: Any, value: Any) -> list[Path
             continue
         if isinstance(node, dict):
             known = set().union(*(s.get("properties") or {} for s in schemas if isinstance(s.get("properties"), dict)))
-            tolerant = _is_open(schemas) or _is_closed(schemas)
+            open_ = _promises_any_key(schemas) if declared_only else _is_open(schemas)
+            tolerant = open_ or _is_closed(schemas)
             for key, item in node.items():
-                if key in known or tolerant:
+                if key in known or tolerant or (declared_only and _named_by_pattern(schemas, key)):
                     stack.append((child(document, schemas, key), item, (*path, key)))
                 else:
                     found.append((*path, key))

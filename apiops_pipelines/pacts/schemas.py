@@ -128,3 +128,19 @@ def full_match(regex: str, value: Any) -> bool | None:
         return None
     # Pact applies a regex to the text of a number or boolean too.
     return bool(validator.is_valid(value if isinstance(value, str) else json.dumps(value)))
+
+
+_SEARCHES: dict[str, Any] = {}
+
+
+def searches(regex: str, text: str) -> bool | None:
+    """Does a JSON Schema pattern (unanchored, as `patternProperties` reads it) find the text? None: unreadable."""
+    if regex not in _SEARCHES:
+        if len(_SEARCHES) > 2048:
+            _SEARCHES.clear()
+        try:
+            _SEARCHES[regex] = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": regex})
+        except ValueError:
+            _SEARCHES[regex] = None
+    validator = _SEARCHES[regex]
+    return None if validator is None else bool(validator.is_valid(text))

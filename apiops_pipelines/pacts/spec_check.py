@@ -48,10 +48,16 @@ class InteractionResult:
 
 
 class PactChecker:
-    """Checks pacts against one spec; prepare it once, check every consumer's pact with it."""
+    """Checks pacts against one spec; prepare it once, check every consumer's pact with it.
 
-    def __init__(self, document: dict[str, Any], source: str = "spec") -> None:
+    A consumer expecting a response property the schema does not declare fails, as in PactFlow;
+    `additional_properties_in_response` (PactFlow's relaxation of the same name) makes that a warning.
+    """
+
+    def __init__(self, document: dict[str, Any], source: str = "spec", *,
+                 additional_properties_in_response: bool = False) -> None:  # fmt: skip
         self.spec = Spec.of(document, source)
+        self.additional_properties_in_response = additional_properties_in_response
 
     def check(self, pact: Pact) -> list[InteractionResult]:
         results = [self._interaction(pact, interaction) for interaction in pact.interactions]
@@ -71,7 +77,7 @@ class PactChecker:
         problems = check_parameters(self.spec, match, parameters, request)
         problems += check_security(self.spec.document, match, request, interaction.response.status)
         problems += check_request_body(self.spec, match, parameters, request)
-        problems += check_response(self.spec, match, interaction)
+        problems += check_response(self.spec, match, interaction, self.additional_properties_in_response)
         return self._result(pact, interaction, match.label, match.pointer, problems)
 
     def _result(self, pact: Pact, interaction: Interaction, operation: str | None, pointer: str,
