@@ -39,7 +39,7 @@ CLEAN_30 = {
     "tags": [{"name": "orders", "description": "Orders"}],
     "paths": {
         "/orders/{orderId}": {
-            "parameters": [{"name": "orderId", "in": "path", "required": True,
+            "parameters": [{"name": "orderId", "in": "path", "required": True, "description": "The order.",
                             "schema": {"type": "string", "format": "uuid"}}],
             "get": operation("getOrder"),
         }
@@ -64,7 +64,9 @@ CLEAN_30 = {
     },
 }  # fmt: skip
 
-CLEAN_31 = {**copy.deepcopy(CLEAN_30), "openapi": "3.1.0"}
+CLEAN_31 = {**copy.deepcopy(CLEAN_30), "openapi": "3.1.0",
+            "webhooks": {"orderShipped": {"post": {**operation("orderShipped"), "security": [{"bearer": []}]}}}}
+CLEAN_32 = {**copy.deepcopy(CLEAN_30), "openapi": "3.2.0"}  # lint only: the one 3.2 rule
 
 CLEAN_20 = {
     "swagger": "2.0",
@@ -79,7 +81,8 @@ CLEAN_20 = {
         "/orders/{orderId}": {
             "get": {
                 "operationId": "getOrder", "description": "Reads one order.", "tags": ["orders"],
-                "parameters": [{"name": "orderId", "in": "path", "required": True, "type": "string", "format": "uuid"}],
+                "parameters": [{"name": "orderId", "in": "path", "required": True, "type": "string", "format": "uuid",
+                                "description": "The order."}],
                 "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Order"}},
                               "401": {"description": "x"}, "403": {"description": "x"}, "429": {"description": "x"}},
             }
@@ -120,6 +123,10 @@ def _delete(path: str) -> Callable[[dict], None]:
         del doc[last]
 
     return change
+
+
+def _query(name: str) -> dict:
+    return {"name": name, "in": "query", "description": "x", "schema": {"type": "string", "maxLength": 9}}
 
 
 def _add_second_operation(doc: dict) -> None:
@@ -171,6 +178,38 @@ CASES: dict[str, tuple[dict, Callable[[dict], None]]] = {
     "oas2-api-schemes": (CLEAN_20, _delete("schemes")),
     "oas2-host-trailing-slash": (CLEAN_20, _set("host", "api.shop.example/")),
     "oas2-host-not-example": (CLEAN_20, _set("host", "example.com")),
+    "operation-singular-tag": (CLEAN_30, lambda d: _get(d).update(tags=["orders", "orders-admin"])),
+    "operation-parameters": (CLEAN_30, lambda d: _get(d).update(parameters=[_query("q"), _query("q")])),
+    "oas2-operation-formData-consume-check": (CLEAN_20, lambda d: _get(d)["parameters"].append(
+        {"name": "note", "in": "formData", "type": "string", "description": "x"})),
+    "openapi-tags-uniqueness": (CLEAN_30, lambda d: d["tags"].append({"name": "orders", "description": "again"})),
+    "path-declarations-must-exist": (CLEAN_30, lambda d: _rename_path(d, "/orders/{orderId}/{}")),
+    "oas3-parameter-description": (CLEAN_30, _delete("paths./orders/{orderId}.parameters.0.description")),
+    "oas2-parameter-description": (CLEAN_20, lambda d: _get(d)["parameters"][0].pop("description")),
+    "array-items": (CLEAN_30, lambda d: _order(d)["properties"]["items"].pop("items")),
+    "oas2-discriminator": (CLEAN_20, lambda d: d["definitions"]["Order"].update(discriminator="kind")),
+    "oas2-anyOf": (CLEAN_20, lambda d: d["definitions"]["Order"]["properties"].update(
+        ref={"anyOf": [{"type": "string"}, {"type": "integer"}]})),
+    "oas2-oneOf": (CLEAN_20, lambda d: d["definitions"]["Order"]["properties"].update(
+        ref={"oneOf": [{"type": "string"}, {"type": "integer"}]})),
+    "oas3-valid-media-example": (CLEAN_30, lambda d: _get(d)["responses"]["200"]["content"]["application/json"]
+                                 .update(example={"id": 7})),
+    "oas3-valid-schema-example": (CLEAN_30, lambda d: _order(d)["properties"]["note"].update(example=7)),
+    "oas2-valid-media-example": (CLEAN_20, lambda d: _get(d)["responses"]["200"].update(
+        examples={"application/json": {"id": 7}})),
+    "oas2-valid-schema-example": (CLEAN_20, lambda d: d["definitions"]["Order"]["properties"]["id"].update(
+        default=7)),
+    "oas3-examples-value-or-externalValue": (CLEAN_30, lambda d: _get(d)["responses"]["200"]["content"]
+                                             ["application/json"].update(examples={"one": {"summary": "no value"}})),
+    "oas3-server-variables": (CLEAN_30, _set("servers.0.url", "https://{region}.shop.example/v1")),
+    "oas3-callbacks-in-callbacks": (CLEAN_30, lambda d: _get(d).update(callbacks={"done": {"{$request.body#/url}": {
+        "post": {**operation("done"), "callbacks": {"again": {}}}}}})),
+    "oas3_1-servers-in-webhook": (CLEAN_31, lambda d: d["webhooks"]["orderShipped"]["post"].update(
+        servers=[{"url": "https://hooks.shop.example"}])),
+    "oas3_1-callbacks-in-webhook": (CLEAN_31, lambda d: d["webhooks"]["orderShipped"]["post"].update(
+        callbacks={"again": {}})),
+    "oas3_2-no-deprecated-xml-attribute": (CLEAN_32, lambda d: _order(d)["properties"]["id"].update(
+        xml={"attribute": True})),
     "owasp:api2:2023-security-schemes-declared": (CLEAN_30, _delete("components.securitySchemes")),
     "owasp:api2:2023-operation-secured": (CLEAN_30, _delete("security")),
     "owasp:api2:2023-no-api-keys-in-url": (CLEAN_30, _set("components.securitySchemes.bearer",
@@ -231,8 +270,9 @@ def test_every_builtin_rule_has_a_case_a_description_a_message_and_a_fix(every_r
 def test_default_ruleset_keeps_opt_in_rules_off():
     default = load_ruleset(None)
     off = {rule.name for rule in default.rules if not rule.enabled}
-    assert off == {"license-url", "contact-properties", "openapi-tags", "openapi-tags-alphabetical",
+    assert off == {"info-license", "license-url", "contact-properties", "openapi-tags", "openapi-tags-alphabetical",
                    "tag-description", "oas3-server-not-example.com", "oas2-host-not-example",
+                   "operation-singular-tag", "oas2-parameter-description", "oas3-parameter-description",
                    "owasp:api1:2023-no-numeric-ids"}  # fmt: skip
 
 
@@ -271,6 +311,7 @@ def test_security_errors_are_errors_and_hardening_advice_is_a_warning():
 def test_the_builtin_files_are_plain_spectral_rulesets():
     """The built-ins go through the same loader as a team's file (no private format)."""
     folder = Path(__file__).parents[1] / "apiops_pipelines" / "lint" / "builtin"
-    assert sorted(p.name for p in folder.glob("*.yaml")) == ["default.yaml", "owasp.yaml", "recommended.yaml"]
+    assert sorted(p.name for p in folder.glob("*.yaml")) == ["default.yaml", "owasp.yaml", "recommended.yaml",
+                                                             "spectral-oas.yaml"]  # fmt: skip
     recommended = load_ruleset(folder / "recommended.yaml")
-    assert recommended.rule("path-params").source.startswith("apiops:builtin/recommended.yaml:")
+    assert recommended.rule("path-params").source.startswith("apiops:builtin/spectral-oas.yaml:")

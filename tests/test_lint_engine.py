@@ -21,7 +21,7 @@ from apiops_pipelines.lint.registry import FUNCTIONS, RuleFunction
         ({"swagger": 2.0}, {"oas2"}),
         ({"openapi": "3.0.3"}, {"oas3", "oas3.0"}),
         ({"openapi": "3.1.0"}, {"oas3", "oas3.1"}),
-        ({"openapi": "3.2.0"}, {"oas3"}),
+        ({"openapi": "3.2.0"}, {"oas3", "oas3.2"}),
         ({"asyncapi": "2.6.0"}, {"asyncapi2"}),
         ({"info": {}}, set()),
         ([], set()),

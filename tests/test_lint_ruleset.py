@@ -92,7 +92,7 @@ rules:
 """))  # fmt: skip
     assert ruleset.rule("openapi-tags-alphabetical").enabled is False
     assert ruleset.rule("license-url").enabled is True  # recommended: false, but extended with "all"
-    assert ruleset.rule("tag-description").enabled and ruleset.rule("tag-description").severity == "info"
+    assert ruleset.rule("tag-description").enabled and ruleset.rule("tag-description").severity == "warning"
     assert ruleset.rule("info-contact").severity == "hint"
     assert ruleset.rule("info-description").enabled is False
 

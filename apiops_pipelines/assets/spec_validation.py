@@ -24,11 +24,13 @@ def _check(name: str, description: str) -> dg.AssetCheckSpec:
     group_name="lifecycle",
     deps=[api_spec],
     kinds={"openapi"},
-    description="Validation against the official schema and what it cannot express, governance lint "
-    "(the API's Spectral-format ruleset, or the built-in recommended + OWASP set). Both are blocking checks.",
+    description="Validation (the official schema, $refs that resolve) and governance lint (the API's Spectral-format "
+    "ruleset, or the built-in spectral:oas + OWASP set: path parameters, operationIds, examples vs schemas "
+    "are its rules, under Spectral's names). Both are blocking checks.",
     check_specs=[
-        _check(SPEC_IS_VALID, "Official schema, path parameters, operationIds, $refs, examples vs schemas."),
-        _check(GOVERNANCE_LINT, "The governance ruleset: errors block, warnings are shown."),
+        _check(SPEC_IS_VALID, "Official JSON Schema of the version, $refs that resolve: what no ruleset relaxes."),
+        _check(GOVERNANCE_LINT, "The governance ruleset (spectral:oas rules included): errors block, warnings "
+               "are shown."),
     ],
 )
 def spec_validation(

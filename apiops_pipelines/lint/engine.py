@@ -49,7 +49,7 @@ def detect_formats(document: Any) -> frozenset[str]:
         return frozenset({"oas2"})
     if openapi.startswith("3."):
         minor = openapi[:3]
-        return frozenset({"oas3", f"oas{minor}"}) if minor in ("3.0", "3.1") else frozenset({"oas3"})
+        return frozenset({"oas3", f"oas{minor}"}) if minor in ("3.0", "3.1", "3.2") else frozenset({"oas3"})
     if asyncapi[:2] in ("2.", "3."):
         return frozenset({f"asyncapi{asyncapi[0]}"})
     return frozenset()

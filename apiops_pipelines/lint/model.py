@@ -12,8 +12,9 @@ from apiops_pipelines.lint.registry import RuleFunction
 
 OFF = "off"
 FORMATS = frozenset({
-    "oas2", "oas3", "oas3.0", "oas3.1", "asyncapi2", "asyncapi3", "arazzo1", "json-schema", "json-schema-loose",
-    "json-schema-draft4", "json-schema-draft6", "json-schema-draft7", "json-schema-2019-09", "json-schema-2020-12",
+    "oas2", "oas3", "oas3.0", "oas3.1", "oas3.2", "asyncapi2", "asyncapi3", "arazzo1", "json-schema",
+    "json-schema-loose", "json-schema-draft4", "json-schema-draft6", "json-schema-draft7", "json-schema-2019-09",
+    "json-schema-2020-12",
 })  # fmt: skip
 
 

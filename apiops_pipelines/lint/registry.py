@@ -8,7 +8,7 @@ when the ruleset loads, raising `ValueError` with a message that says what to wr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -47,7 +47,8 @@ def register(name: str, *, prepare: Callable[[Any], Any] = no_options, accepts_u
 
 
 def lookup(name: str) -> RuleFunction | None:
-    from apiops_pipelines.lint import functions, oas_functions, security_functions  # noqa: F401  (they register)
+    from apiops_pipelines.lint import (  # noqa: F401  (they register)
+        example_functions, functions, oas_functions, security_functions, server_functions, spectral_oas_functions)
 
     return FUNCTIONS.get(name)
 
@@ -65,6 +66,7 @@ class Context:
     formats: frozenset[str]
     evaluator: Evaluator
     property_name: Any = None  # the key the target sits under (None for the root)
+    cache: dict[str, Any] = field(default_factory=dict)  # work functions share within one lint run
 
     @property
     def label(self) -> str:

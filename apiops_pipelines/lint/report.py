@@ -17,6 +17,13 @@ _BUILT_IN = {
     "apiops-rule-crashed": "A rule failed on this document instead of checking it.",
     "apiops-ruleset-notice": "Something the ruleset asked for is not applied.",
     "apiops-document-too-large": "The document is too large (or contains itself) to lint.",
+    # validation: what no ruleset relaxes
+    "oas3-schema": "The document follows the official JSON Schema of its OpenAPI 3 version.",
+    "oas2-schema": "The document follows the official JSON Schema of Swagger 2.0.",
+    "oas-version": "The document says which supported OpenAPI or Swagger version it is.",
+    "ref-unresolved": "Every $ref points at something the document has.",
+    "ref-external": "Every $ref stays inside the bundled document.",
+    "ref-cycle": "No $ref leads only to other $refs in a circle.",
 }
 
 

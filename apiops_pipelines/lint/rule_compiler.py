@@ -19,7 +19,7 @@ SEVERITY_HELP = "use error, warn, info, hint or off (or 0, 1, 2, 3, -1)"
 RULE_KEYS = ("description", "message", "severity", "given", "then", "formats", "recommended", "resolved",
              "documentationUrl", "type", "tags")  # fmt: skip
 THEN_KEYS = ("field", "function", "functionOptions")
-_FORMAT_SPELLINGS = {"oas3_0": "oas3.0", "oas3_1": "oas3.1"}
+_FORMAT_SPELLINGS = {"oas3_0": "oas3.0", "oas3_1": "oas3.1", "oas3_2": "oas3.2"}
 _ALIAS = re.compile(r"#([A-Za-z][A-Za-z0-9_-]*)(.*)\Z", re.DOTALL)
 
 

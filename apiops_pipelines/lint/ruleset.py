@@ -1,8 +1,9 @@
 """Read a Spectral-format ruleset (`.spectral.yaml` / `.json`) with its `extends` chain and `overrides`.
 
 `spectral:oas` and the OWASP ruleset package name map to our built-in rulesets, which are ruleset files
-in `builtin/` read by this same loader. Extended files must stay inside the allowed root; URLs and npm
-packages are refused (nothing is fetched). Every mistake is a `RulesetError` with the file, line and fix.
+in `builtin/` read by this same loader; `spectral:oas` has every rule of Spectral's by its name, except the
+two that are validation here (`VALIDATION_RULES`): a ruleset may name those, and is told they always run.
+Extended files must stay inside the allowed root; URLs and npm packages are refused (nothing is fetched). Every mistake is a `RulesetError` with the file, line and fix.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from apiops_pipelines.documents import DocumentError, Limits, load_document
 from apiops_pipelines.lint.doc_index import escape
 from apiops_pipelines.lint.errors import RulesetError
 from apiops_pipelines.lint.model import OFF, Override, Rule, Ruleset
+from apiops_pipelines.lint.overrides import VALIDATION_RULES, read_overrides
 from apiops_pipelines.lint.rule_compiler import RulesetFile, compile_rule, formats_of, severity_of
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 NAMED_RULESETS = {
-    "spectral:oas": "recommended.yaml",
+    "spectral:oas": "spectral-oas.yaml",
     "apiops:recommended": "recommended.yaml",
     "apiops:owasp": "owasp.yaml",
     "@stoplight/spectral-owasp-ruleset": "owasp.yaml",
@@ -115,12 +117,29 @@ class RulesetLoader:
             if isinstance(body, dict):
                 layer.rules[name] = compile_rule(file, name, body, layer.aliases, layer.rules.get(name), formats)
                 continue
+            if name not in layer.rules and name in VALIDATION_RULES:
+                severity_of(file, pointer, body, toggle=True)  # still a mistake if it is no severity
+                self._validation_notice(file, pointer, name)
+                continue
             if name not in layer.rules:
-                raise file.error(pointer, f"rule {name} is not defined by this ruleset or the ones it extends",
-                                 fix="correct the name, or define the rule with given and then")  # fmt: skip
+                home = _builtin_home(name)
+                fix = f"{name} is an apiops rule: extend {home} to use it" if home else \
+                    "correct the name, or define the rule with given and then"  # fmt: skip
+                raise file.error(pointer, f"rule {name} is not defined by this ruleset or the ones it extends", fix=fix)
             layer.rules[name] = _switched(layer.rules[name], severity_of(file, pointer, body, toggle=True))
-        layer.overrides.extend(_overrides(file, document.get("overrides", []), layer.rules))
+        layer.overrides.extend(read_overrides(file, document.get("overrides", []), layer.rules,
+                                          lambda pointer, name: self._validation_notice(file, pointer, name)))
+        documentation = document.get("documentationUrl")
+        if isinstance(documentation, str):  # as in Spectral: a rule's own page is the ruleset's, at its name
+            for name, body in rules.items():
+                rule = layer.rules.get(name)
+                if isinstance(body, dict) and "given" in body and rule and rule.documentation_url is None:
+                    layer.rules[name] = replace(rule, documentation_url=f"{documentation}#{name}")
         return layer
+
+    def _validation_notice(self, file: RulesetFile, pointer: str, name: str) -> None:
+        self.warnings.append(f"{file.source}:{file.line(pointer)}: {name} is validation in apiops (the official "
+                             "JSON Schema, check spec_is_valid) and always runs; this setting is ignored")  # fmt: skip
 
     @staticmethod
     def _extends(file: RulesetFile, value: Any) -> list[tuple[str, str, str]]:
@@ -167,6 +186,14 @@ class RulesetLoader:
         return self._file(folder / name, root, (file, pointer))
 
 
+def _builtin_home(name: str) -> str | None:
+    """The built-in ruleset beyond spectral:oas that defines a rule (`examples-not-empty`: apiops:recommended)."""
+    for home in ("apiops:recommended", "apiops:owasp"):
+        if RulesetLoader(BUILTIN_DIR).load(BUILTIN_DIR / NAMED_RULESETS[home]).rule(name) is not None:
+            return home
+    return None
+
+
 def _switched(rule: Rule, severity: str) -> Rule:
     if severity == "on":
         return replace(rule, enabled=True)
@@ -187,42 +214,4 @@ def _aliases(file: RulesetFile, value: Any) -> dict[str, tuple[str, ...]]:
                              "(scoped aliases with 'targets' are not supported)",
                              fix="write Name: ['$.paths[*]']")  # fmt: skip
         found[name] = tuple(paths)
-    return found
-
-
-def _overrides(file: RulesetFile, value: Any, rules: dict[str, Rule]) -> list[Override]:
-    if not isinstance(value, list):
-        raise file.error("/overrides", "'overrides' must be a list",
-                         fix="write overrides: [{files: [...], rules: {...}}]")  # fmt: skip
-    found = []
-    for number, entry in enumerate(value):
-        pointer = f"/overrides/{number}"
-        if not isinstance(entry, dict) or not isinstance(entry.get("files"), list) or not entry["files"]:
-            raise file.error(pointer, "an override needs a non-empty 'files' list",
-                             fix="write {files: ['openapi.yaml'], rules: {rule-name: off}}")  # fmt: skip
-        for key in entry:
-            if key not in ("files", "rules"):
-                raise file.error(f"{pointer}/{escape(key)}", f"'{key}' in overrides is not supported",
-                                 fix="overrides may set files and rule severities only")  # fmt: skip
-        files = []
-        for glob in entry["files"]:
-            if not isinstance(glob, str):
-                raise file.error(f"{pointer}/files", "files must be glob patterns", fix="write files: ['**/*.yaml']")
-            pattern, _, fragment = glob.partition("#")
-            files.append((pattern, fragment.rstrip("/")))
-        severities = []
-        levels = entry.get("rules") or {}
-        if not isinstance(levels, dict):
-            raise file.error(f"{pointer}/rules", "'rules' of an override must map rule names to severities",
-                             fix="write rules: {rule-name: off}")  # fmt: skip
-        for name, level in levels.items():
-            where = f"{pointer}/rules/{escape(name)}"
-            if isinstance(level, dict):
-                raise file.error(where, "overrides may only change a rule's severity",
-                                 fix="define the rule under the top-level rules and set its severity here")  # fmt: skip
-            if name not in rules:
-                raise file.error(where, f"override for unknown rule {name}", fix="correct the rule name")
-            severity = severity_of(file, where, level, toggle=True)
-            severities.append((name, None if severity == OFF else severity))
-        found.append(Override(tuple(files), tuple(severities), f"{file.source}:{file.line(pointer)}"))
     return found

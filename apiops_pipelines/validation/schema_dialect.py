@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import jsonschema_rs
 
-from apiops_pipelines.validation.refs import containers
+from apiops_pipelines.validation.refs import containers, pointer_of
 
 SPEC_URI = "urn:apiops:spec"
 
@@ -18,20 +18,27 @@ SPEC_URI = "urn:apiops:spec"
 def as_json_schema(document: dict[str, Any], version: str) -> dict[str, Any]:
     """The document, with its `nullable` schemas rewritten so a JSON Schema validator reads them as OpenAPI
     means them. Only the marked schemas and their ancestors are copied: the rest is shared, unchanged."""
+    return translate(document, version)[0]
+
+
+def translate(document: dict[str, Any], version: str) -> tuple[dict[str, Any], frozenset[str]]:
+    """`as_json_schema`, and the pointers of the schemas whose keys had to move under `anyOf/0` (see
+    `moved_pointer`): every other schema keeps its pointer."""
     if version == "3.1":
-        return document
+        return document, frozenset()
     nullable = "nullable" if version == "3.0" else "x-nullable"
     marked = [chain for node, chain in containers(document, frozenset())
               if type(node) is dict and node.get(nullable) is True]  # fmt: skip
     if not marked:
-        return document
+        return document, frozenset()
     root: Any = dict(document)
     copies = {id(root)}  # containers already copied (each place gets its own copy, even of a shared node)
     rewritten = []
     for chain in marked:
         keys = []
-        while chain is not None:
-            chain, key = chain
+        link = chain
+        while link is not None:
+            link, key = link
             keys.append(key)
         node = root
         for key in reversed(keys):
@@ -41,13 +48,23 @@ def as_json_schema(document: dict[str, Any], version: str) -> dict[str, Any]:
                 node[key] = child
                 copies.add(id(child))
             node = child
-        rewritten.append(node)
-    for schema in rewritten:  # after every copy is linked: rewriting moves a schema's keys under anyOf
-        _allow_null(schema)
-    return root
+        rewritten.append((node, chain))
+    # after every copy is linked: moving a schema's keys under anyOf keeps its children the same objects
+    moved = frozenset(pointer_of(chain) for schema, chain in rewritten if _allow_null(schema))
+    return root, moved
 
 
-def _allow_null(schema: dict[str, Any]) -> None:
+# Keywords that may reject null whatever `type` says (`anyOf`/`oneOf` get a null branch of their own instead);
+# every other keyword without a `type` ignores null already.
+_REJECTS_NULL = ("allOf", "not", "$ref")
+
+
+def _allow_null(schema: dict[str, Any]) -> bool:
+    """Let the schema accept null; True when its keys had to move (under `anyOf: [<them>, {type: null}]`)."""
+    if any(key in schema for key in _REJECTS_NULL):
+        rest = {k: schema.pop(k) for k in list(schema)}
+        schema["anyOf"] = [rest, {"type": "null"}]
+        return True
     kind = schema.get("type")
     if isinstance(kind, str):
         schema["type"] = [kind, "null"]
@@ -55,9 +72,25 @@ def _allow_null(schema: dict[str, Any]) -> None:
         schema["type"] = [*kind, "null"]
     if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
         schema["enum"] = [*schema["enum"], None]
-    if "type" not in schema and "enum" not in schema:
-        rest = {k: schema.pop(k) for k in list(schema)}
-        schema["anyOf"] = [rest, {"type": "null"}]
+    for key in ("anyOf", "oneOf"):
+        # appended, not wrapped: the branches keep their pointers (GitHub's spec validated a number example
+        # of `anyOf/1` against `{type: null}` when the keys moved and `anyOf/1` became the null branch)
+        if isinstance(schema.get(key), list):
+            schema[key] = [*schema[key], {"type": "null"}]
+    return False
+
+
+def moved_pointer(pointer: str, moved: frozenset[str]) -> str:
+    """Where the schema at `pointer` of the original document is in the translated one."""
+    if not moved:
+        return pointer
+    translated = original = ""
+    for token in pointer.split("/")[1:]:
+        if original in moved:
+            translated += "/anyOf/0"
+        original += "/" + token
+        translated += "/" + token
+    return translated
 
 
 class SchemaValidators:
@@ -69,49 +102,83 @@ class SchemaValidators:
     schema's whole `$ref` closure, and keeping all 7,000 cost 130 MB."""
 
     def __init__(self, document: dict[str, Any], version: str, keep: int = 128) -> None:
-        self.translated = as_json_schema(document, version)
+        self.translated, self.moved = translate(document, version)
+        self.version = version
         # The registry's draft too: left to its 2020-12 default, a 3.0 `exclusiveMaximum: true` made the schema
         # unusable (its examples went unchecked) and `format` was never asserted.
         draft = jsonschema_rs.Draft202012 if version == "3.1" else jsonschema_rs.Draft4
         self.registry = jsonschema_rs.Registry([(SPEC_URI, self.translated)], draft=draft)
         self.draft = jsonschema_rs.Draft202012Validator if version == "3.1" else jsonschema_rs.Draft4Validator
-        self.cache: OrderedDict[str, Any] = OrderedDict()
+        self.cache: OrderedDict[str, tuple[Any, str]] = OrderedDict()
         self.by_content: dict[str, Any] = {}
         self.keep = keep
 
-    def errors(self, pointer: str, instance: Any) -> list[str]:
-        validator = self._validator(pointer)
+    def errors(self, pointer: str, instance: Any, relax: str | None = None) -> list[str]:
+        """What is wrong with `instance` against the schema at `pointer`. `relax` ("readOnly" in requests,
+        "writeOnly" in responses): a required property marked so may be absent, as OpenAPI says."""
+        validator, base = self._validator(moved_pointer(pointer, self.moved))
         if isinstance(validator, str):
             return []  # an unusable schema is the structural check's to report
-        return [f"{'/'.join(map(str, e.instance_path)) or 'value'}: {e.message}"
-                for e in validator.iter_errors(instance)]
+        return [_shown(e) for e in validator.iter_errors(instance)
+                if relax is None or not self._relaxed(e, base, relax)]  # fmt: skip
 
-    def _validator(self, pointer: str) -> Any:
-        validator = self.cache.get(pointer)
-        if validator is not None:
+    def errors_inline(self, schema: dict[str, Any], instance: Any) -> list[str]:
+        """Against a schema that is no node of the document (a Swagger 2.0 parameter read as a schema)."""
+        inline = translate({"schema": schema}, self.version)[0]["schema"]
+        validator = self._compiled(json.dumps(inline, sort_keys=True, default=str), inline)
+        return [] if validator is None else [_shown(e) for e in validator.iter_errors(instance)]
+
+    def _relaxed(self, error: Any, base: str, relax: str) -> bool:
+        if type(error.kind).__name__ != "Required":
+            return False
+        holder = _at(self.translated, base + "".join(f"/{p}" for p in error.schema_path[:-1]))
+        properties = holder.get("properties") if isinstance(holder, dict) else None
+        member = properties.get(error.kind.property) if isinstance(properties, dict) else None
+        for _ in range(16):  # a property given by `$ref`: its target says whether it is readOnly
+            if not (isinstance(member, dict) and isinstance(member.get("$ref"), str)):
+                break
+            member = _at(self.translated, member["$ref"].partition("#")[2])
+        return isinstance(member, dict) and member.get(relax) is True
+
+    def _compiled(self, content: str, schema: Any) -> Any:
+        validator = self.by_content.get(content)
+        if validator is None and content not in self.by_content:
+            try:
+                validator = self.draft(schema)
+            except (ValueError, jsonschema_rs.ReferencingError):
+                validator = None  # let the registry (or the structural check) say what is wrong with it
+            self.by_content[content] = validator
+        return validator
+
+    def _validator(self, pointer: str) -> tuple[Any, str]:
+        """The validator of the schema at a pointer of the translated document, and the pointer its errors'
+        schema paths start from ("" for the registry's: they name the document's own locations)."""
+        found = self.cache.get(pointer)
+        if found is not None:
             self.cache.move_to_end(pointer)
-            return validator
-        schema = _at(self.translated, pointer)
+            return found
+        validator, schema = None, _at(self.translated, pointer)
         if isinstance(schema, dict):
             content = json.dumps(schema, sort_keys=True)
             if not _REFERS.search(content):
-                validator = self.by_content.get(content)
-                if validator is None:
-                    try:
-                        validator = self.by_content[content] = self.draft(schema)
-                    except (ValueError, jsonschema_rs.ReferencingError):
-                        validator = None  # as before: let the registry say what is wrong with it
-        if validator is None:
+                validator = self._compiled(content, schema)
+        if validator is not None:
+            found = (validator, pointer)
+        else:
             try:
                 # A pointer such as /paths/~1books~1{id} is no valid URI fragment until percent-encoded.
                 fragment = quote(pointer, safe="/~!$&()*+,;=:@")
-                validator = self.draft({"$ref": f"{SPEC_URI}#{fragment}"}, registry=self.registry)
+                found = (self.draft({"$ref": f"{SPEC_URI}#{fragment}"}, registry=self.registry), "")
             except (ValueError, jsonschema_rs.ReferencingError) as exc:
-                validator = str(exc)
-        self.cache[pointer] = validator
+                found = (str(exc), "")
+        self.cache[pointer] = found
         if len(self.cache) > self.keep:
             self.cache.popitem(last=False)
-        return validator
+        return found
+
+
+def _shown(error: Any) -> str:
+    return f"{'/'.join(map(str, error.instance_path)) or 'value'}: {error.message}"
 
 
 _REFERS = re.compile(r'"\$(?:ref|dynamicRef|recursiveRef)"')
