@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from apiops_pipelines.documents import DEFAULT_LIMITS
 from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.lint.regexes import RegexTimeout
 
 if TYPE_CHECKING:
     from apiops_pipelines.lint.jsonpath import Node, Selector
@@ -137,10 +138,14 @@ class DocumentIndex:
         if need_keys is not None:
             candidates = self.with_key(next(iter(need_keys))) if len(need_keys) == 1 else \
                 sorted({p for key in need_keys for p in self.with_key(key)})  # fmt: skip
-            for position in candidates:
-                parent = parents[position]
-                if parent >= 0 and test(values[position], keys[position], values[parent], keys[parent], root):
-                    found.append((position, keys[position], values[position]))
+            try:
+                for position in candidates:
+                    parent = parents[position]
+                    if parent >= 0 and test(values[position], keys[position], values[parent], keys[parent], root):
+                        found.append((position, keys[position], values[position]))
+            except RegexTimeout as exc:  # a filter's pattern on this candidate: say which one
+                exc.where = position
+                raise
             return found
         for position, value in enumerate(values):
             if need_props is not None:
@@ -150,7 +155,11 @@ class DocumentIndex:
                     items = [(k, value[k]) for k in need_props if type(k) is int and 0 <= k < len(value)]
             else:
                 items = _children_of(value)
-            for key, child in items:
-                if test(child, key, value, keys[position], root):
-                    found.append(((position, key), key, child))
+            try:
+                for key, child in items:
+                    if test(child, key, value, keys[position], root):
+                        found.append(((position, key), key, child))
+            except RegexTimeout as exc:
+                exc.where = (position, key)
+                raise
         return found

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from apiops_pipelines.lint.jsvalues import UNDEFINED
-from apiops_pipelines.lint.regexes import js_regex
+from apiops_pipelines.lint.regexes import JsRegex, js_regex
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
@@ -82,7 +82,7 @@ class FilterParser:
             return "lit", re.sub(r"\\(.)", r"\1", value[1:-1]), at
         return kind, value, at
 
-    def _regex(self, at: int) -> re.Pattern[str]:
+    def _regex(self, at: int) -> JsRegex:
         text, i, in_class = self.text, at + 1, False
         while i < len(text):
             char = text[i]

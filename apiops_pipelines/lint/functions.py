@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from typing import Any
 
 from apiops_pipelines.lint.jsvalues import UNDEFINED, truthy as js_truthy
+from apiops_pipelines.lint.messages import Verbatim
 from apiops_pipelines.lint.registry import Context, Result, register
-from apiops_pipelines.lint.regexes import ruleset_regex
+from apiops_pipelines.lint.regexes import JsRegex, RegexTimeout, js_regex, ruleset_regex
 from apiops_pipelines.lint.schema_function import prepare_schema, run_schema
 
 
@@ -76,19 +76,23 @@ def _prepare_pattern(options: Any) -> dict:
 def pattern(target: Any, options: dict, ctx: Context) -> list[Result]:
     if type(target) is not str:
         return []
-    results = []
-    if "match" in options and not options["match"].search(target):
-        results.append((f"{ctx.label} ({shown(target)}) does not match /{options['match'].pattern}/", ()))
-    if "notMatch" in options and options["notMatch"].search(target):
-        results.append((f"{ctx.label} ({shown(target)}) must not match /{options['notMatch'].pattern}/", ()))
+    results: list[Result] = []
+    try:
+        if "match" in options and not ctx.search(options["match"], target):
+            results.append((f"{ctx.label} ({shown(target)}) does not match /{options['match'].pattern}/", ()))
+        if "notMatch" in options and ctx.search(options["notMatch"], target):
+            results.append((f"{ctx.label} ({shown(target)}) must not match /{options['notMatch'].pattern}/", ()))
+    except RegexTimeout as exc:  # no verdict on this value: say so, whatever the rule's message claims
+        results.append((Verbatim(str(exc)), ()))
     return results
 
 
-# One word of each casing; `D` stands for the digits allowed after the first character.
+# One word of each casing; `D` stands for the digits allowed after the first character. A capital
+# standing alone (`getX`) may only end a word: the word is followed by a separator or the end.
 _CASES = {
     "flat": r"[a-z][a-zD]*",
-    "camel": r"[a-z][a-zD]*(?:[A-Z](?:[a-zD]+|(?=$|S)))*",
-    "pascal": r"[A-Z][a-zD]*(?:[A-Z](?:[a-zD]+|(?=$|S)))*",
+    "camel": r"[a-z][a-zD]*(?:[A-Z][a-zD]+)*[A-Z]?",
+    "pascal": r"[A-Z][a-zD]*(?:[A-Z][a-zD]+)*[A-Z]?",
     "kebab": r"[a-z][a-zD]*(?:-[a-zD]+)*",
     "cobol": r"[A-Z][A-ZD]*(?:-[A-ZD]+)*",
     "snake": r"[a-z][a-zD]*(?:_[a-zD]+)*",
@@ -97,15 +101,15 @@ _CASES = {
 
 
 @lru_cache(maxsize=256)
-def _casing_regex(kind: str, digits: bool, separator: str, leading: bool) -> re.Pattern[str]:
-    sep = re.escape(separator) if separator else "(?!)"
-    word = _CASES[kind].replace("D", "0-9" if digits else "").replace("S", sep)
+def _casing_regex(kind: str, digits: bool, separator: str, leading: bool) -> JsRegex:
+    word = _CASES[kind].replace("D", "0-9" if digits else "")
     if not separator:
-        return re.compile(f"(?:{word})\\Z")
-    return re.compile(f"{sep + '?' if leading else ''}(?:{word})(?:{sep}(?:{word}))*\\Z")
+        return js_regex(f"^(?:{word})$")
+    sep = "[" + ("\\" + separator if separator in "]\\^-" else separator) + "]"
+    return js_regex(f"^{sep + '?' if leading else ''}(?:{word})(?:{sep}(?:{word}))*$")
 
 
-def _prepare_casing(options: Any) -> tuple[re.Pattern[str], str]:
+def _prepare_casing(options: Any) -> tuple[JsRegex, str]:
     options = _options(options, {"type": str, "disallowDigits": bool, "separator": dict}, ("type",))
     if options["type"] not in _CASES:
         raise ValueError(f"unknown casing '{options['type']}' (use one of {', '.join(_CASES)})")
@@ -119,9 +123,9 @@ def _prepare_casing(options: Any) -> tuple[re.Pattern[str], str]:
 
 
 @register("casing", prepare=_prepare_casing)
-def casing(target: Any, prepared: tuple[re.Pattern[str], str], ctx: Context) -> list[Result]:
+def casing(target: Any, prepared: tuple[JsRegex, str], ctx: Context) -> list[Result]:
     regex, kind = prepared
-    if type(target) is not str or target == "" or regex.match(target):
+    if type(target) is not str or target == "" or regex.search(target):
         return []
     return [(f"{ctx.label} ({shown(target)}) is not {kind} case", ())]
 

@@ -19,6 +19,7 @@ from typing import Any
 from apiops_pipelines.lint.doc_index import MAX_CONTAINERS, DocumentIndex, DocumentTooLarge
 from apiops_pipelines.lint.errors import RulesetError
 from apiops_pipelines.lint.jsonpath_filter import Filter, FilterSyntaxError, parse_filter
+from apiops_pipelines.lint.regexes import RegexTimeout
 
 # (pointer, key or index it sits under, value). The pointer is lazy until a finding needs it: a string,
 # a position in the document index, or (parent's pointer, key); `Evaluator.pointer` spells it out.
@@ -148,9 +149,13 @@ def _children(node: Node, selector: Selector, root: Any) -> Iterator[Node]:
     if kind is dict:
         if selector.wildcard or selector.filter is not None:
             test = selector.filter.test if selector.filter is not None else None
-            for key, child in value.items():
-                if test is None or test(child, key, value, parent_key, root):
-                    yield (pointer, key), key, child
+            try:
+                for key, child in value.items():
+                    if test is None or test(child, key, value, parent_key, root):
+                        yield (pointer, key), key, child
+            except RegexTimeout as exc:  # a filter's pattern on this candidate: say which one
+                exc.where = (pointer, key)
+                raise
             return
         for name in selector.names:
             if name in value:
@@ -162,9 +167,13 @@ def _children(node: Node, selector: Selector, root: Any) -> Iterator[Node]:
         size = len(value)
         if selector.wildcard or selector.filter is not None:
             test = selector.filter.test if selector.filter is not None else None
-            for index, child in enumerate(value):
-                if test is None or test(child, index, value, parent_key, root):
-                    yield (pointer, index), index, child
+            try:
+                for index, child in enumerate(value):
+                    if test is None or test(child, index, value, parent_key, root):
+                        yield (pointer, index), index, child
+            except RegexTimeout as exc:
+                exc.where = (pointer, index)
+                raise
             return
         picked = [i + size if i < 0 else i for i in selector.indexes]
         picked += [int(n) for n in selector.names if n.isdigit()]
@@ -224,7 +233,12 @@ class Evaluator:
         """Every match of `path` as (pointer, key, value); with a final `~` the value is the key."""
         cached = self._results.get(path.source)
         if cached is None:
-            cached = self._results[path.source] = self._evaluate(path)
+            try:
+                cached = self._results[path.source] = self._evaluate(path)
+            except RegexTimeout as exc:
+                if exc.where is not None and exc.pointer is None:
+                    exc.pointer = self.pointer(exc.where)
+                raise
         return cached
 
     def _evaluate(self, path: JSONPath) -> list[Node]:

@@ -8,11 +8,10 @@ converts types, and a method called on the wrong type selects nothing instead of
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
-from apiops_pipelines.lint.regexes import js_regex
+from apiops_pipelines.lint.regexes import JsRegex, js_regex
 
 UNDEFINED: Any = type("Undefined", (), {"__repr__": lambda self: "undefined", "__bool__": lambda self: False})()
 
@@ -89,9 +88,9 @@ def typeof(value: Any) -> str:
 def call(target: Any, method: str, args: list[Any]) -> Any:
     first = args[0] if args else UNDEFINED
     if method == "test":
-        if isinstance(target, re.Pattern):
+        if isinstance(target, JsRegex):  # may raise RegexTimeout: the evaluator says at which node
             text = first if isinstance(first, str) else typeof(first) if first is UNDEFINED else str(first)
-            return target.search(text) is not None
+            return target.search(text)
         return UNDEFINED
     if method == "includes" and type(target) is list:
         return any(strict_equal(item, first) for item in target)
@@ -100,8 +99,8 @@ def call(target: Any, method: str, args: list[Any]) -> Any:
     if type(target) is not str:
         return UNDEFINED  # JavaScript would throw; a filter that throws selects nothing
     if method == "match":
-        pattern = first if isinstance(first, re.Pattern) else js_regex(first) if isinstance(first, str) else None
-        return pattern is not None and pattern.search(target) is not None or None
+        pattern = first if isinstance(first, JsRegex) else js_regex(first) if isinstance(first, str) else None
+        return pattern is not None and pattern.search(target) or None
     if method in ("toLowerCase", "toUpperCase"):
         return target.lower() if method == "toLowerCase" else target.upper()
     if not isinstance(first, str):

@@ -14,6 +14,11 @@ _PLACEHOLDER = re.compile(r"\{\{\s*(error|path|property|value|description)\s*\}\
 Render = Callable[[str, str, Any, Any, tuple], str]  # (error, pointer, property, target, path below it) -> text
 
 
+class Verbatim(str):
+    """An error shown as it is, whatever the rule's message: the function could not judge the value (a
+    pattern that ran out of time), and a message like "must not contain a secret" would claim it did."""
+
+
 def _below(value: Any, path: tuple) -> Any:
     for part in path:
         if type(value) is dict and part in value or type(value) is list and type(part) is int and part < len(value):
@@ -28,11 +33,13 @@ def renderer(template: str, description: str) -> Render:
     """A function filling the message's {{placeholders}}; the template is split once per rule."""
     parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
     if len(parts) == 1:
-        return lambda error, pointer, name, target, path: template
+        return lambda error, pointer, name, target, path: error if type(error) is Verbatim else template
     if parts == ["", "error", ""]:
         return lambda error, pointer, name, target, path: error
 
     def render(error: str, pointer: str, name: Any, target: Any, path: tuple) -> str:
+        if type(error) is Verbatim:
+            return error
         filled = list(parts)
         for number in range(1, len(parts), 2):
             key = parts[number]

@@ -8,8 +8,9 @@ from urllib.parse import unquote
 
 from apiops_pipelines.lint.doc_index import DocumentIndex
 from apiops_pipelines.lint.functions import shown
+from apiops_pipelines.lint.messages import Verbatim
 from apiops_pipelines.lint.registry import HTTP_METHODS, Context, Result, register
-from apiops_pipelines.lint.regexes import ruleset_regex
+from apiops_pipelines.lint.regexes import JsRegex, RegexTimeout, ruleset_regex
 
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _COMPONENT_KINDS = ("schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links",
@@ -143,17 +144,28 @@ def unused_components(document: Any, options: Any, ctx: Context) -> list[Result]
     return results
 
 
-def _prepare_codes(options: Any) -> re.Pattern[str]:
+def _prepare_codes(options: Any) -> JsRegex:
     if not isinstance(options, dict) or set(options) != {"match"} or not isinstance(options["match"], str):
         raise ValueError("give 'match': a regular expression for the status codes, like '^[23]'")
     return ruleset_regex(options["match"])
 
 
+def any_code_matches(responses: dict, match: JsRegex, ctx: Context) -> bool | Verbatim:
+    """Whether a status code of `responses` matches, or (Verbatim) why that is unknown: the pattern ran out of time."""
+    try:
+        return any(ctx.search(match, str(code)) for code in responses)
+    except RegexTimeout as exc:
+        return Verbatim(str(exc))
+
+
 @register("apiops-response-codes", prepare=_prepare_codes)
-def response_codes(responses: Any, match: re.Pattern[str], ctx: Context) -> list[Result]:
-    if not isinstance(responses, dict) or any(match.search(str(code)) for code in responses):
+def response_codes(responses: Any, match: JsRegex, ctx: Context) -> list[Result]:
+    if not isinstance(responses, dict):
         return []
-    return [(f"no response status code matches /{match.pattern}/", ())]
+    found = any_code_matches(responses, match, ctx)
+    if type(found) is Verbatim:
+        return [(found, ())]
+    return [] if found else [(f"no response status code matches /{match.pattern}/", ())]
 
 
 _JSON_TYPES = {

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from apiops_pipelines.lint import regexes
 from apiops_pipelines.lint.jsonpath import Evaluator
 from apiops_pipelines.lint.jsvalues import UNDEFINED
+from apiops_pipelines.lint.regexes import JsRegex, RegexTimeout
 
 Result = tuple[str, tuple]
 Run = Callable[[Any, Any, "Context"], list[Result]]
@@ -66,7 +68,22 @@ class Context:
     formats: frozenset[str]
     evaluator: Evaluator
     property_name: Any = None  # the key the target sits under (None for the root)
+    regex_timeouts: dict[JsRegex, int] = field(default_factory=dict)  # values each pattern ran out of time on
     cache: dict[str, Any] = field(default_factory=dict)  # work functions share within one lint run
+
+    def search(self, regex: JsRegex, text: str) -> bool:
+        """`regex.search(text)`; RegexTimeout when the pattern runs out of time on this value, and at once for
+        every value after MAX_REGEX_TIMEOUTS of them in this document, so one pattern cannot stall the run."""
+        if regex.linear:
+            return regex.search(text)
+        spent = self.regex_timeouts.get(regex, 0)
+        if spent >= regexes.MAX_REGEX_TIMEOUTS:
+            raise RegexTimeout(regex, regexes.BACKTRACK_LIMIT_MS, given_up_after=spent)
+        try:
+            return regex.search(text)
+        except RegexTimeout:
+            self.regex_timeouts[regex] = spent + 1
+            raise
 
     @property
     def label(self) -> str:

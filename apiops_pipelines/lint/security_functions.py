@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from apiops_pipelines.lint.oas_functions import _prepare_codes
+from apiops_pipelines.lint.messages import Verbatim
+from apiops_pipelines.lint.oas_functions import _prepare_codes, any_code_matches
+from apiops_pipelines.lint.regexes import JsRegex
 from apiops_pipelines.lint.registry import Context, Result, register
 
 
@@ -76,12 +77,15 @@ def security_schemes_known(requirements: Any, options: Any, ctx: Context) -> lis
 
 
 @register("apiops-secured-responses", prepare=_prepare_codes)
-def secured_responses(operation: Any, match: re.Pattern[str], ctx: Context) -> list[Result]:
+def secured_responses(operation: Any, match: JsRegex, ctx: Context) -> list[Result]:
     """On an operation that requires authentication, a response whose status code matches is documented."""
     if not isinstance(operation, dict) or not is_secured(operation, ctx):
         return []
     responses = operation.get("responses")
-    if not isinstance(responses, dict) or any(match.search(str(code)) for code in responses):
+    found = any_code_matches(responses, match, ctx) if isinstance(responses, dict) else True
+    if type(found) is Verbatim:
+        return [(found, ("responses",))]
+    if found:
         return []
     message = f"the operation requires authentication but documents no response matching /{match.pattern}/"
     return [(message, ("responses",))]
