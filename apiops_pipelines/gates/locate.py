@@ -7,11 +7,11 @@ from apiops_pipelines.spec_sourcemap import SourceMap
 
 
 def locate_findings(findings: list[Finding], source_map: SourceMap) -> list[Finding]:
-    located = []
-    for finding in findings:
-        if finding.file is not None:  # already located (a ruleset notice, a pact file)
-            located.append(finding)
-            continue
-        file, line, column = source_map.locate(finding.pointer)
-        located.append(finding.located(file, line, column))
-    return sort_findings(located)
+    return sort_findings(located_in_order(findings, source_map))
+
+
+def located_in_order(findings: list[Finding], source_map: SourceMap) -> list[Finding]:
+    """The findings with their places, in the same order, located in one batch (each file read once)."""
+    pending = [finding for finding in findings if finding.file is None]  # not a ruleset notice, a pact file
+    places = iter(source_map.locate_all([finding.pointer for finding in pending]))
+    return [finding if finding.file is not None else finding.located(*next(places)) for finding in findings]
