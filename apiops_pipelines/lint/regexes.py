@@ -46,35 +46,41 @@ _OPTIONS.never_capture = True  # only yes or no is asked: no group positions to 
 class JsRegex:
     """A compiled pattern: `search` and `match` (anchored at the start) answer True or False."""
 
-    __slots__ = ("pattern", "flags", "reason", "linear", "_linear", "_backtracking", "_memo")
+    __slots__ = ("pattern", "flags", "reason", "linear", "_program", "_backtracking", "_memo")
 
-    def __init__(self, pattern: str, flags: str, linear: _re2.RE2 | None, fallback: backtracking.Pattern | None,
+    def __init__(self, pattern: str, flags: str, program: _re2.RE2 | None, fallback: backtracking.Pattern | None,
                  reason: str = "") -> None:  # fmt: skip
         self.pattern, self.flags, self.reason = pattern, flags, reason  # reason: why RE2 cannot run it
-        self.linear = linear is not None
-        self._linear, self._backtracking = linear, fallback
+        self.linear = program is not None  # RE2 runs it
+        self._program, self._backtracking = program, fallback
         self._memo: dict[str, bool] = {}  # search answers for short values (RE2 only: a timeout is no answer)
 
     def __repr__(self) -> str:
         return f"JsRegex(/{self.pattern}/{self.flags}, {'re2' if self.linear else 'backtracking'})"
 
     def search(self, text: str) -> bool:
-        if len(text) > _MEMO_LENGTH or self._linear is None:
-            return self._run(text, anchored=False)
-        found = self._memo.get(text)
-        if found is None:
+        program = self._program
+        if program is None:
+            return self._backtrack(text, anchored=False)
+        short = len(text) <= _MEMO_LENGTH
+        if short and (found := self._memo.get(text)) is not None:
+            return found
+        data = text.encode("utf-8", "surrogatepass")
+        found = program.Match(_UNANCHORED, data, 0, len(data))[0][0] >= 0
+        if short:
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
-            found = self._memo[text] = self._run(text, anchored=False)
+            self._memo[text] = found
         return found
 
     def match(self, text: str) -> bool:
-        return self._run(text, anchored=True)
+        program = self._program
+        if program is None:
+            return self._backtrack(text, anchored=True)
+        data = text.encode("utf-8", "surrogatepass")
+        return program.Match(_ANCHOR_START, data, 0, len(data))[0][0] >= 0
 
-    def _run(self, text: str, anchored: bool) -> bool:
-        if self._linear is not None:
-            data = text.encode("utf-8", "surrogatepass")
-            return self._linear.Match(_ANCHOR_START if anchored else _UNANCHORED, data, 0, len(data))[0][0] >= 0
+    def _backtrack(self, text: str, anchored: bool) -> bool:
         fallback = self._backtracking
         assert fallback is not None
         try:
@@ -116,10 +122,10 @@ def js_regex(source: str, flags: str = "") -> JsRegex:
     inline = "".join(flag for flag in "ims" if flag in flags)
     prefix = f"(?{inline})" if inline else ""
     try:
-        linear = _re2.RE2((prefix + translate(source, flags, "re2")).encode("utf-8", "surrogatepass"), _OPTIONS)
-        if linear.ok():
-            return JsRegex(source, flags, linear, None)
-        reason = _why_not_linear(linear.error().decode("utf-8", "replace"))
+        program = _re2.RE2((prefix + translate(source, flags, "re2")).encode("utf-8", "surrogatepass"), _OPTIONS)
+        if program.ok():
+            return JsRegex(source, flags, program, None)
+        reason = _why_not_linear(program.error().decode("utf-8", "replace"))
         fallback = backtracking.compile(prefix + translate(source, flags, "regex"), backtracking.ASCII)
     except (ValueError, backtracking.error, OverflowError, RecursionError) as exc:
         raise ValueError(f"invalid regular expression /{source}/: {exc}") from None
