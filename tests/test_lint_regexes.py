@@ -103,6 +103,9 @@ def test_lookarounds_and_backreferences_still_work(pattern, text, expected):
     ("^[[:alpha:]]$", "", "b", False),
     ("(?<name>[a-z]+)@", "", "me@example.org", True),
     ("^\\/v\\d+\\/", "", "/v2/pets", True),
+    ("^\\p{L}+\\w$", "u", "caf\u00e9s", True),  # a Unicode property with the u flag; \w stays ASCII
+    ("^\\p{L}+\\w$", "u", "caf\u00e9\u00e9", False),
+    ("^\\p{L}$", "", "p{L}", True),  # without the u flag, \p is a p
 ])  # fmt: skip
 @pytest.mark.parametrize("engine", ["re2", "backtracking"])
 def test_javascript_meaning_is_kept_on_both_engines(pattern, flags, text, expected, engine):
@@ -110,6 +113,11 @@ def test_javascript_meaning_is_kept_on_both_engines(pattern, flags, text, expect
     compiled = js_regex(source, flags)
     assert compiled.linear is (engine == "re2")
     assert compiled.search(text) is expected
+
+
+def test_a_property_re2_cannot_read_runs_on_the_fallback_unrestricted_by_ascii():
+    compiled = js_regex("^\\p{Script=Greek}+$", "u")
+    assert not compiled.linear and compiled.search("\u03b1\u03b2") and not compiled.search("ab")
 
 
 def test_slashed_patterns_carry_their_flags():

@@ -9,7 +9,8 @@ it must mean here. Most of JavaScript's syntax is shared; the rewrite covers whe
 - `\\uXXXX`, `\\cX`, `\\0`, `[\\b]` (backspace), `[^]` (anything) and `[]` (nothing) are spelled out;
 - an escaped letter JavaScript gives no meaning (`\\Z`, `\\a`, `\\Q`) is the letter itself, as in a browser,
   and a `{` that does not start a quantifier is a literal;
-- named groups `(?<n>...)` and `\\k<n>` take the `(?P<n>...)` / `(?P=n)` spelling both engines read.
+- named groups `(?<n>...)` and `\\k<n>` take the `(?P<n>...)` / `(?P=n)` spelling both engines read;
+- with the u flag, `\\p{...}` is a Unicode property (the `regex` module reads it outside its ASCII mode).
 
 `\\d`, `\\w` and `\\b` need nothing: both engines keep them ASCII, as JavaScript does without the u flag.
 """
@@ -24,6 +25,7 @@ _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _BRACED_HEX = re.compile(r"\{([0-9A-Fa-f]{1,6})\}")
 _GROUP_NAME = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
+_PROPERTY = re.compile(r"\{[A-Za-z0-9_=]+\}")
 _MEANINGFUL = frozenset("dDwWsSbBfnrtvxuck0123456789")  # escaped letters and digits JavaScript gives a meaning
 # JavaScript's WhiteSpace and LineTerminator code points (what \s matches, with or without the u flag).
 _SPACES = ((0x09, 0x0D), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
@@ -117,8 +119,9 @@ def _escape(source: str, i: int, in_class: bool, unicode: bool, engine: str) -> 
         return code_point(8, engine), after
     if char == "k" and (name := _GROUP_NAME.match(source, after)):
         return f"(?P={name.group(1)})", name.end()
-    if char in "pP" and unicode:
-        return "\\" + char, after
+    if char in "pP" and unicode and (name := _PROPERTY.match(source, after)):
+        escape = "\\" + char + name.group(0)  # a Unicode property, braces and all
+        return (f"(?u:{escape})" if engine == _REGEX and not in_class else escape), name.end()  # not ASCII-bound
     if char.isascii() and char.isalnum() and char not in _MEANINGFUL or char in "pPk":
         return char, after  # an identity escape: `\Z` is "Z" in JavaScript
     if not char.isascii():
