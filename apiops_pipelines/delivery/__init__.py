@@ -1,0 +1,1 @@
+"""What is deployed where: staging, the canary and production, the release ledger."""
