@@ -201,6 +201,9 @@ rules:
     findings = lint(document, ruleset)
     assert findings and all(f.severity == "error" for f in findings)  # no verdict: never a silent pass
     assert any("/paths/~1slow/get" in f.message and "took longer than" in f.message for f in findings)
+    timed_out = next(f for f in findings if "took longer than" in f.message)
+    assert (timed_out.rule, timed_out.pointer) == ("slow-filter", "/paths/~1slow/get")
+    assert timed_out.fix.startswith("simplify the pattern")
 
 
 @pytest.mark.timeout(30)

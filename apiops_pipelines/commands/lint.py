@@ -47,8 +47,8 @@ def _from_here(findings: list[Finding], root: Path) -> list[Finding]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("lint", help="validate a spec and lint it with a Spectral-format ruleset",
-                              description="Validation (official schema, path parameters, operationIds, $refs, "
-                              "examples) and governance lint. Exit 0: no errors; 1: errors; 2: unusable input.")  # fmt: skip
+                              description="Validation (official schema, resolvable $refs) and governance lint "
+                              "(Spectral's rule names: path parameters, operationIds, examples, ...). Exit 0: no errors; 1: errors; 2: unusable input.")  # fmt: skip
     p.add_argument("spec", help="an OpenAPI 3.0/3.1 or Swagger 2.0 file (YAML or JSON), or REV:path")
     p.add_argument("--ruleset", help="a Spectral-format ruleset (default: the built-in recommended + OWASP set)")
     p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")

@@ -27,6 +27,9 @@ run_coordinator:
         limit: 1
 telemetry:
   enabled: false
+# The first-visit "Join the Dagster community" dialog would cover every page of a fresh demo.
+nux:
+  enabled: false
 """
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiops_pipelines.findings import Finding
-from apiops_pipelines.gates.locate import locate_findings
+from apiops_pipelines.findings import Finding, sort_findings
+from apiops_pipelines.gates.locate import located_in_order
 from apiops_pipelines.lint import Ruleset, lint
 from apiops_pipelines.spec_bundle import Bundle
 from apiops_pipelines.validation import validate_spec
@@ -36,7 +36,8 @@ class SpecReport:
 
 def check_spec(bundle: Bundle, ruleset: Ruleset) -> SpecReport:
     """Validation (official schema, resolvable references), then the ruleset, both located."""
-    validation = locate_findings(validate_spec(bundle.document), bundle.source_map)
+    found = validate_spec(bundle.document)
     spec_file = bundle.files[0] if bundle.files else ""
-    linted = locate_findings(lint(bundle.document, ruleset, spec_file=spec_file), bundle.source_map)
-    return SpecReport(validation, linted)
+    linted = lint(bundle.document, ruleset, spec_file=spec_file)
+    located = located_in_order(found + linted, bundle.source_map)  # one batch: each source file read once
+    return SpecReport(sort_findings(located[:len(found)]), sort_findings(located[len(found):]))

@@ -19,6 +19,7 @@ from apiops_pipelines.lint.jsonpath import Evaluator, Node
 from apiops_pipelines.lint.jsvalues import UNDEFINED
 from apiops_pipelines.lint.messages import renderer
 from apiops_pipelines.lint.model import OFF, Rule, Ruleset, Then
+from apiops_pipelines.lint.regexes import RegexTimeout
 from apiops_pipelines.lint.registry import Context
 from apiops_pipelines.lint.ruleset import BUILTIN_DIR, RulesetLoader
 
@@ -158,6 +159,11 @@ def _run(rule: Rule, context: Context) -> list[Finding]:
                             message = render(error, where, path[-1] if path else name, target, path)
                             if (where, message) not in found:
                                 found[(where, message)] = Finding(rule.name, severity, where, message, fix)
+    except RegexTimeout as exc:  # a filter's backtracking pattern: the rule selected nothing, so no verdict at all
+        where = exc.pointer if exc.pointer is not None else context.evaluator.pointer(node[0])
+        found[(where, str(exc))] = Finding(rule.name, "error", where, str(exc),
+                                           fix="simplify the pattern: without lookarounds and backreferences it "
+                                               "runs in linear time")  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - one rule must not stop the gate; the finding names it
         detail = f"{type(exc).__name__}: {exc}"[:300]
         where = context.evaluator.pointer(node[0])
