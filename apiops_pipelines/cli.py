@@ -13,12 +13,12 @@ from pathlib import Path
 from apiops_pipelines import commands
 from apiops_pipelines.commands import FINDINGS, OK, UNUSABLE, Unusable, say
 
-from apiops_pipelines.documents import DocumentError
-from apiops_pipelines.git import GitError, GitRepo, run_git
+from apiops_pipelines.specs.documents import DocumentError
+from apiops_pipelines.estate.git import GitError, GitRepo, run_git
 from apiops_pipelines.settings import apiops_home
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from apiops_pipelines.catalog import load_catalog
+    from apiops_pipelines.estate.catalog import load_catalog
 
     repo = GitRepo(Path(args.repo))
     commit = repo.resolve(args.commit)
@@ -34,10 +34,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from apiops_pipelines.documents import DEFAULT_LIMITS
-    from apiops_pipelines.spec_bundle import bundle_spec
-    from apiops_pipelines.spec_info import describe
-    from apiops_pipelines.spec_sources import DirectorySource, RefPolicy
+    from apiops_pipelines.specs.documents import DEFAULT_LIMITS
+    from apiops_pipelines.specs.bundle import bundle_spec
+    from apiops_pipelines.specs.info import describe
+    from apiops_pipelines.specs.sources import DirectorySource, RefPolicy
 
     spec = Path(args.spec).resolve()
     if not spec.is_file():

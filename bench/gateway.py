@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # Tem
 
 from gitrepo import TempRepo  # noqa: E402
 
-from apiops_pipelines.api_config import ServiceConfig  # noqa: E402
+from apiops_pipelines.estate.api_config import ServiceConfig  # noqa: E402
 from apiops_pipelines.platform import Platform  # noqa: E402
 from apiops_pipelines.platform.haproxy_config import haproxy_binary  # noqa: E402
 from apiops_pipelines.platform.runtime import free_port  # noqa: E402

@@ -4,7 +4,7 @@
                                          [--per-file 10000] [--timeout 900] [--spectral-timeout 900]
                                          [--skip-spectral]
 
-The specs come from `apiops_pipelines.synthetic_specs` (deterministic; about 3 findings an operation:
+The specs come from `apiops_pipelines.synthetic.specs` (deterministic; about 3 findings an operation:
 missing descriptions, undeclared tags, operationIds unfit for a URL, undocumented 401/403/429, examples that
 break their schema), split into part files of 10,000 operations (the loader refuses files over 25 MB;
 `--per-file 500` splits every size alike, so the ratios compare one layout). Each
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from measure import Measured, measure_round  # noqa: E402
 from peers import GATES  # noqa: E402
 
-from apiops_pipelines.synthetic_specs import write_spec  # noqa: E402
+from apiops_pipelines.synthetic.specs import write_spec  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SPECTRAL = GATES / "node_modules" / ".bin" / "spectral"

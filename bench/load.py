@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 from load_cpu import CpuSampler, Window, busiest_window
 
-from apiops_pipelines.api_config import LoadConfig
+from apiops_pipelines.estate.api_config import LoadConfig
 from apiops_pipelines.load import run_load
 from apiops_pipelines.platform.runtime import free_port
 

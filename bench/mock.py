@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.mock_wrk import LUA_SCRIPT, REQUESTS, WrkResult, parse_wrk, tree_cpu_seconds  # noqa: E402
-from apiops_pipelines.documents import DEFAULT_LIMITS  # noqa: E402
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS  # noqa: E402
 from apiops_pipelines.mock.server import MockServerProcess  # noqa: E402
-from apiops_pipelines.spec_bundle import bundle_spec  # noqa: E402
-from apiops_pipelines.spec_sources import DirectorySource  # noqa: E402
+from apiops_pipelines.specs.bundle import bundle_spec  # noqa: E402
+from apiops_pipelines.specs.sources import DirectorySource  # noqa: E402
 
 PRISM_VERSION = "5.16.0"
 PEER_DIR = ROOT / "bench" / ".peers" / "mock"

@@ -18,7 +18,7 @@ import dagster as dg
 
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
-from apiops_pipelines.synthetic import api_files, generate_estate
+from apiops_pipelines.synthetic.estates import api_files, generate_estate
 
 
 class Estate:

@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 
-from apiops_pipelines.api_config import ApiConfig
-from apiops_pipelines.catalog import parse_config
-from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.estate.api_config import ApiConfig
+from apiops_pipelines.estate.catalog import parse_config
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
 from apiops_pipelines.platform.runtime import free_port
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

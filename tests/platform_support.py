@@ -19,7 +19,7 @@ import httpx
 import pytest
 from gitrepo import TempRepo
 
-from apiops_pipelines.api_config import ServiceConfig
+from apiops_pipelines.estate.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
 from apiops_pipelines.platform.runtime import free_port

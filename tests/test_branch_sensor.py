@@ -10,10 +10,10 @@ import dagster as dg
 import pytest
 from gitrepo import TempRepo, api
 
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitRepo
 from apiops_pipelines.resources.repository import RepositoryResource
-from apiops_pipelines.branch_scan import VERIFIED_REF, list_branches, plan_branches
+from apiops_pipelines.estate.branch_scan import VERIFIED_REF, list_branches, plan_branches
 from apiops_pipelines.sensors.branch_sensor import verify_branch_sensor
 
 SPEC_V11 = api("bookstore", "1.1.0")["bookstore/openapi.yaml"]

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from apiops_pipelines.api_config import CanaryConfig
+from apiops_pipelines.estate.api_config import CanaryConfig
 from apiops_pipelines.delivery.canary_analysis import (ALL_OPERATIONS, CLIENT, LATENCY, SERVER, AlphaBudget,
                                                        CanarySettings, observation_from_record,
                                                        settings_from_config)  # fmt: skip

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gitrepo import TempRepo, api
 
-from apiops_pipelines.catalog import CatalogError, load_catalog, parse_config
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.catalog import CatalogError, load_catalog, parse_config
+from apiops_pipelines.estate.git import GitRepo
 
 BOOKSTORE_SPEC = api("bookstore")["bookstore/openapi.yaml"]
 
@@ -347,8 +347,8 @@ def test_full_config_with_every_key_round_trips(repo):
 
 def test_every_key_of_the_format_is_in_the_full_config():
     """Keeps the round-trip test honest when a key is added to the format."""
-    from apiops_pipelines.api_config import ALLOWED_KEYS
-    from apiops_pipelines.documents import load_document
+    from apiops_pipelines.estate.api_config import ALLOWED_KEYS
+    from apiops_pipelines.specs.documents import load_document
 
     written = load_document(FULL_CONFIG, "apiops.yaml")
     for section, keys in ALLOWED_KEYS.items():

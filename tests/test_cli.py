@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from gitrepo import TempRepo, api
 
-from apiops_pipelines.catalog import load_catalog
-from apiops_pipelines.commit_scan import plan_tick
+from apiops_pipelines.estate.catalog import load_catalog
+from apiops_pipelines.estate.commit_scan import plan_tick
 from apiops_pipelines.demo.estate import create_demo_repo
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitRepo
 
 
 def apiops(*args: str, home: Path) -> subprocess.CompletedProcess:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from gitrepo import TempRepo, api
 
-from apiops_pipelines.commit_scan import plan_tick
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitRepo
-from apiops_pipelines.synthetic import generate_estate
+from apiops_pipelines.estate.commit_scan import plan_tick
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitRepo
+from apiops_pipelines.synthetic.estates import generate_estate
 
 
 class Ticker:

@@ -8,8 +8,8 @@ import math
 import pytest
 import yaml
 
-from apiops_pipelines import documents
-from apiops_pipelines.documents import DocumentError, Limits, load_document
+from apiops_pipelines.specs import yaml_builder
+from apiops_pipelines.specs.documents import DocumentError, Limits, load_document
 
 
 def _libyaml_version() -> str:
@@ -225,7 +225,7 @@ PARSERS = [pytest.param("installed", id=f"libyaml-{_libyaml_version()}"),
 @pytest.fixture(params=PARSERS)
 def parser(request, monkeypatch):
     if request.param != "installed":
-        monkeypatch.setattr(documents, "_Loader", request.param)
+        monkeypatch.setattr(yaml_builder, "_Loader", request.param)
     return request.param
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from estate_services import bundled_spec, estate_copy, running_service
 
-from apiops_pipelines.api_config import FuzzConfig
+from apiops_pipelines.estate.api_config import FuzzConfig
 from apiops_pipelines.fuzz import PHASES, FuzzReport, markdown, run_fuzz
 from apiops_pipelines.fuzz.events import collect
 

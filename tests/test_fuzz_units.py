@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from apiops_pipelines.api_config import FuzzConfig
+from apiops_pipelines.estate.api_config import FuzzConfig
 from apiops_pipelines.fuzz import FuzzConfigError, TargetNotAllowed, run_fuzz
 from apiops_pipelines.fuzz.command import config_toml
 from apiops_pipelines.fuzz.curl import curl_command
@@ -93,6 +93,6 @@ def test_the_checks_apiops_yaml_accepts_are_schemathesis_own() -> None:
     import schemathesis.specs.openapi.checks  # noqa: F401
     from schemathesis.checks import CHECKS
 
-    from apiops_pipelines.api_config import FUZZ_CHECKS
+    from apiops_pipelines.estate.api_config import FUZZ_CHECKS
 
     assert sorted(FUZZ_CHECKS) == sorted(CHECKS.get_all_names())

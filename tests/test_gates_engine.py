@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from gitrepo import TempRepo, api
 
-from apiops_pipelines.catalog import load_catalog
+from apiops_pipelines.estate.catalog import load_catalog
 from apiops_pipelines.gates.from_git import pacts_at, ruleset_at
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.git import GitRepo
 from apiops_pipelines.lint import RulesetError
-from apiops_pipelines.release_ledger import GATED, PRODUCTION, VERIFIED, LedgerError, Release, ReleaseLedger
+from apiops_pipelines.delivery.release_ledger import GATED, PRODUCTION, VERIFIED, LedgerError, Release, ReleaseLedger
 from apiops_pipelines.validation import validate_spec
 
 PACT = ('{"consumer": {"name": "web"}, "provider": {"name": "orders"}, "metadata": {"pactSpecification": '

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from apiops_pipelines.documents import load_document
-from apiops_pipelines.json_positions import json_positions
+from apiops_pipelines.specs.documents import load_document
+from apiops_pipelines.specs.json_positions import json_positions
 
 TRICKY = {
     "openapi": "3.0.3",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from apiops_pipelines.documents import load_document
+from apiops_pipelines.specs.documents import load_document
 from apiops_pipelines.findings import Finding
 from apiops_pipelines.lint import detect_formats, lint, load_ruleset
 from apiops_pipelines.lint.registry import FUNCTIONS, RuleFunction

@@ -7,7 +7,8 @@ import pytest
 
 from apiops_pipelines.lint.jsonpath import Evaluator
 from apiops_pipelines.lint.jsvalues import UNDEFINED
-from apiops_pipelines.lint.registry import Context, lookup
+from apiops_pipelines.lint.function_catalog import lookup
+from apiops_pipelines.lint.registry import Context
 
 
 def run(name: str, target, options=None, prop="field"):

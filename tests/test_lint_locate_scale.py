@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from apiops_pipelines import spec_sourcemap
-from apiops_pipelines.documents import DEFAULT_LIMITS, load_document
+from apiops_pipelines.specs import sourcemap as spec_sourcemap
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, load_document
 from apiops_pipelines.findings import Finding
 from apiops_pipelines.gates.locate import locate_findings
-from apiops_pipelines.json_positions import JsonPositions
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
-from apiops_pipelines.synthetic_specs import write_spec
-from apiops_pipelines.yaml_positions import with_ancestors
+from apiops_pipelines.specs.json_positions import JsonPositions
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
+from apiops_pipelines.synthetic.specs import write_spec
+from apiops_pipelines.specs.yaml_positions import with_ancestors
 
 FINDINGS = 100_000
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apiops_pipelines.documents import load_document
+from apiops_pipelines.specs.documents import load_document
 from apiops_pipelines.lint import RulesetError, lint, load_ruleset
 
 FIXTURES = Path(__file__).parent / "lint_fixtures"
@@ -299,9 +299,9 @@ def test_a_ruleset_outside_the_root_is_refused(tmp_path):
 
 def test_the_example_estate_ruleset_loads_and_lints_its_specs():
     """The repository's own example `.spectral.yaml` is a real team ruleset; it must keep working."""
-    from apiops_pipelines.documents import DEFAULT_LIMITS
-    from apiops_pipelines.spec_bundle import bundle_spec
-    from apiops_pipelines.spec_sources import DirectorySource
+    from apiops_pipelines.specs.documents import DEFAULT_LIMITS
+    from apiops_pipelines.specs.bundle import bundle_spec
+    from apiops_pipelines.specs.sources import DirectorySource
 
     estate = Path(__file__).parents[1] / "examples" / "estate"
     if not (estate / ".spectral.yaml").is_file():

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from apiops_pipelines.cli import main
-from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
 from apiops_pipelines.gates.spec_checks import check_spec
 from apiops_pipelines.lint import RulesetError, lint, load_ruleset
 from apiops_pipelines.lint.engine import NOTICE
 from apiops_pipelines.lint.ruleset import VALIDATION_RULES
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 
 # spectral:oas as @stoplight/spectral-rulesets 1.23 defines it: rule -> (severity, recommended).
 SPECTRAL_OAS = {

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from estate_services import api_config, bundled_spec, estate_copy, running_service
 
-from apiops_pipelines.api_config import LoadConfig
+from apiops_pipelines.estate.api_config import LoadConfig
 from apiops_pipelines.load import LoadRunError, markdown, regression_gate, run_load, slo_gate
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def clean_orders_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     script = textwrap.dedent(f"""
         import json, sys
         from pathlib import Path
-        from apiops_pipelines.api_config import LoadConfig, SloConfig
+        from apiops_pipelines.estate.api_config import LoadConfig, SloConfig
         from apiops_pipelines.load import run_load, slo_gate, markdown
         config = LoadConfig.model_validate_json({_short(api_config(estate, "orders").load).model_dump_json()!r})
         report = run_load(sys.argv[1], config, Path({str(root / "load")!r}),

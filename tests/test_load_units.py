@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from estate_services import EXAMPLES, bundled_spec
 
-from apiops_pipelines.api_config import LoadConfig, SloConfig
+from apiops_pipelines.estate.api_config import LoadConfig, SloConfig
 from apiops_pipelines.load import (EndpointStats, ErrorStat, LoadReport, PlanError, TargetNotAllowed, plan_from_spec,
                                    regression_gate, run_load, slo_gate)  # fmt: skip
 from apiops_pipelines.load.final_stats import read_final_json, read_run_statistics

@@ -14,10 +14,10 @@ import openapi_schema_validator as oas
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
 from apiops_pipelines.mock.dialect import escape
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 
 ESTATE = Path(__file__).resolve().parent.parent / "examples" / "estate"
 _BUNDLES: dict[str, dict[str, Any]] = {}

@@ -14,7 +14,7 @@ import openapi_schema_validator as oas
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.specs.json_pointer import escape
 from apiops_pipelines.mock.app import MockApp
 from apiops_pipelines.mock.dialect import SchemaTranslator
 from apiops_pipelines.mock.generate import SchemaGenerator

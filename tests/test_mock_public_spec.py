@@ -24,7 +24,7 @@ from public_specs import PUBLIC_SPECS, PublicSpec, PublicSpecUnavailable, public
 from test_mock_helpers import Client
 from test_mock_public_helpers import IGNORED_HEADERS, METHODS, Documented, Oracle, Requests, credentials, documented
 
-from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.specs.json_pointer import escape
 from apiops_pipelines.mock import build_mock_app
 from apiops_pipelines.mock.app import Endpoint, MockApp
 from apiops_pipelines.mock.spec import Operation

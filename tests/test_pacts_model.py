@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from apiops_pipelines.documents import Limits
+from apiops_pipelines.specs.documents import Limits
 from apiops_pipelines.pacts import Headers, PactError, load_pacts, parse_pact
 
 FIXTURES = Path(__file__).parent / "pact_fixtures"
@@ -199,9 +199,9 @@ def _mutations(node: Any, path: tuple = ()) -> list[tuple]:
 def test_no_damage_to_a_pact_gives_anything_but_a_pact_or_a_pact_error() -> None:
     """Every node of a real pact replaced by every JSON type: parsing and checking never raise anything else."""
     from apiops_pipelines.pacts import check_pact
-    from apiops_pipelines.spec_bundle import bundle_spec
-    from apiops_pipelines.spec_sources import DirectorySource
-    from apiops_pipelines.documents import DEFAULT_LIMITS
+    from apiops_pipelines.specs.bundle import bundle_spec
+    from apiops_pipelines.specs.sources import DirectorySource
+    from apiops_pipelines.specs.documents import DEFAULT_LIMITS
 
     spec = bundle_spec(DirectorySource(ESTATE, DEFAULT_LIMITS), "orders/openapi.yaml").document
     original = json.loads((ESTATE / "orders/pacts/checkout-orders.json").read_text())

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from apiops_pipelines.documents import load_document
+from apiops_pipelines.specs.documents import load_document
 from apiops_pipelines.pacts import PactChecker, PactError, blocking, junit_xml, markdown, parse_pact, summary, text
 
 FIXTURES = Path(__file__).parent / "pact_fixtures"

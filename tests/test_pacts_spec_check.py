@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from apiops_pipelines.documents import DEFAULT_LIMITS, load_document
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, load_document
 from apiops_pipelines.pacts import InteractionResult, PactChecker, check_pact, load_pacts, parse_pact
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 
 FIXTURES = Path(__file__).parent / "pact_fixtures"
 ESTATE = Path("examples/estate")
@@ -342,7 +342,7 @@ def _nodes(node: Any, path: tuple = ()) -> list[tuple]:
 @pytest.mark.parametrize(("spec", "interactions"), [(SPEC, BASE), (SWAGGER, SWAGGER_BASE)], ids=["3.0", "2.0"])
 def test_a_malformed_spec_never_crashes_the_check(spec: dict, interactions: dict) -> None:
     """Every node of the spec replaced by every JSON type: the check reports or passes, it never raises."""
-    from apiops_pipelines.documents import DocumentError
+    from apiops_pipelines.specs.documents import DocumentError
 
     pact = parse_pact(pact_bytes(*interactions.values()), "pacts/web-pets.json")
     checked = 0

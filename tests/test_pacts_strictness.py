@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from apiops_pipelines.catalog import parse_config
+from apiops_pipelines.estate.catalog import parse_config
 from apiops_pipelines.gates.consumers import check_consumers
 from apiops_pipelines.pacts import InteractionResult, PactChecker, parse_pact
 

@@ -17,7 +17,7 @@ from apiops_pipelines.assets.mock_server import mock_server
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.assets.staging_deployment import staging_deployment
 from apiops_pipelines.demo.estate import create_demo_repo
-from apiops_pipelines.git import run_git
+from apiops_pipelines.estate.git import run_git
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource

@@ -35,7 +35,7 @@ from platform_support import (
     write_mock_spec,
 )
 
-from apiops_pipelines.api_config import ServiceConfig
+from apiops_pipelines.estate.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform, PlatformError, ServiceStartError
 from apiops_pipelines.platform.gateway import GatewayError
 from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntimeError

@@ -22,11 +22,11 @@ from apiops_pipelines.platform.haproxy_config import (
 )
 from apiops_pipelines.platform.haproxy_layout import Layout, Proxy, claim, fresh_layout, load_layout, save_layout
 from apiops_pipelines.platform.programs import ProgramConfigError, conf_value, launch_script
+from apiops_pipelines.platform.state_store import StateStore
 from apiops_pipelines.platform.state import (
     PlatformState,
     Server,
     StateError,
-    StateStore,
     with_backend,
     with_server,
     with_server_state,

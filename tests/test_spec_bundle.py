@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from gitrepo import TempRepo
 
-from apiops_pipelines.documents import DocumentError, Limits
-from apiops_pipelines.git import GitRepo
-from apiops_pipelines.spec_bundle import Bundle, bundle_spec, resolve_pointer
-from apiops_pipelines.spec_info import describe
-from apiops_pipelines.spec_sources import DirectorySource, GitSource, RefPolicy
+from apiops_pipelines.specs.documents import DocumentError, Limits
+from apiops_pipelines.estate.git import GitRepo
+from apiops_pipelines.specs.bundle import Bundle, bundle_spec, resolve_pointer
+from apiops_pipelines.specs.info import describe
+from apiops_pipelines.specs.sources import DirectorySource, GitSource, RefPolicy
 
 LIMITS = Limits()
 
@@ -498,7 +498,7 @@ def test_remote_ref_larger_than_the_limit_is_refused(bundler, schema_server):
 
 
 def spec(top: str, paths: str = "paths: {}\n") -> dict:
-    from apiops_pipelines.documents import load_document
+    from apiops_pipelines.specs.documents import load_document
 
     return load_document(top + paths, "spec.yaml")
 
@@ -582,10 +582,10 @@ def test_committed_symlink_is_refused_not_read_as_a_spec(repo) -> None:
     """Git stores a symlink as a blob holding its target path: reading it as YAML would hide the link."""
     import os
 
-    from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError
-    from apiops_pipelines.git import GitRepo
-    from apiops_pipelines.spec_bundle import bundle_spec
-    from apiops_pipelines.spec_sources import GitSource
+    from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError
+    from apiops_pipelines.estate.git import GitRepo
+    from apiops_pipelines.specs.bundle import bundle_spec
+    from apiops_pipelines.specs.sources import GitSource
 
     repo.commit("spec", {"api/openapi.yaml": "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
                          "  /x: {$ref: 'paths.yaml'}\n"})  # fmt: skip
@@ -597,7 +597,7 @@ def test_committed_symlink_is_refused_not_read_as_a_spec(repo) -> None:
 
 
 def test_explicit_bool_tag_accepts_only_true_and_false() -> None:
-    from apiops_pipelines.documents import DocumentError, load_document
+    from apiops_pipelines.specs.documents import DocumentError, load_document
 
     assert load_document("a: !!bool TRUE\n", "x.yaml") == {"a": True}
     with pytest.raises(DocumentError, match="not a valid !!bool"):

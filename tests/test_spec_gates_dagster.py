@@ -12,8 +12,8 @@ from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.breaking_changes import breaking_changes
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.demo.estate import create_demo_repo, replay_step, story_steps
-from apiops_pipelines.git import run_git
-from apiops_pipelines.release_ledger import GATED, ReleaseLedger
+from apiops_pipelines.estate.git import run_git
+from apiops_pipelines.delivery.release_ledger import GATED, ReleaseLedger
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.repository import RepositoryResource
 

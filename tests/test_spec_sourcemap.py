@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apiops_pipelines.documents import DEFAULT_LIMITS
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 
 ROOT = """\
 openapi: 3.0.3

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from apiops_pipelines.documents import DEFAULT_LIMITS
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
 from apiops_pipelines.lint import lint, load_ruleset
-from apiops_pipelines.spec_bundle import bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource
+from apiops_pipelines.specs.bundle import bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource
 from apiops_pipelines.validation import validate_spec
 
 OAS30 = {

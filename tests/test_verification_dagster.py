@@ -17,11 +17,11 @@ from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
 
 from apiops_pipelines.definitions import defs
 from apiops_pipelines.demo.estate import create_demo_repo, examples_folder
-from apiops_pipelines.git import run_git
+from apiops_pipelines.estate.git import run_git
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
 from apiops_pipelines.platform.runtime import free_port
-from apiops_pipelines.release_ledger import GATED, VERIFIED, ReleaseLedger
+from apiops_pipelines.delivery.release_ledger import GATED, VERIFIED, ReleaseLedger
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource

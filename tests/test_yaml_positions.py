@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from apiops_pipelines.documents import load_document
-from apiops_pipelines.yaml_positions import with_ancestors, yaml_positions
+from apiops_pipelines.specs.documents import load_document
+from apiops_pipelines.specs.yaml_positions import with_ancestors, yaml_positions
 
 TRICKY = """\
 openapi: 3.0.3

@@ -1,10 +1,10 @@
 import dagster as dg
 
-from apiops_pipelines.api_specs import ApiSpecError, load_api_spec
+from apiops_pipelines.specs.api_specs import ApiSpecError, load_api_spec
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_commit import run_commit
-from apiops_pipelines.git import GitError
-from apiops_pipelines.repo_source import redact
+from apiops_pipelines.estate.git import GitError
+from apiops_pipelines.estate.repo_source import redact
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.repository import RepositoryResource
 

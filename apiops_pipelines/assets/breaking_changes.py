@@ -11,7 +11,7 @@ from apiops_pipelines.gates.breaking import DiffReport, compare_specs
 from apiops_pipelines.gates.consumers import check_consumers
 from apiops_pipelines.gates.from_git import pacts_at
 from apiops_pipelines.pacts import junit_xml
-from apiops_pipelines.release_ledger import GATED, LedgerError, Release
+from apiops_pipelines.delivery.release_ledger import GATED, LedgerError, Release
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.repository import RepositoryResource
 

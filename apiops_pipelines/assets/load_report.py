@@ -12,7 +12,7 @@ from apiops_pipelines.load import (GateResult, LoadRunError, PlanError, TargetNo
                                    run_load, slo_gate)  # fmt: skip
 from apiops_pipelines.platform.instances import materialize
 from apiops_pipelines.platform.runtime import ServiceStartError
-from apiops_pipelines.release_ledger import VERIFIED, LedgerError, Release
+from apiops_pipelines.delivery.release_ledger import VERIFIED, LedgerError, Release
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource

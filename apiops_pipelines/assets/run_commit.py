@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from apiops_pipelines.repo_source import WatchedRepository
+from apiops_pipelines.estate.repo_source import WatchedRepository
 
 COMMIT_TAG = "apiops/commit"
 

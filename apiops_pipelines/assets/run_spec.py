@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from apiops_pipelines.api_specs import ApiSpecError, LoadedSpec, load_api_spec
-from apiops_pipelines.catalog import ApiDefinition, load_catalog
-from apiops_pipelines.git import GitError
-from apiops_pipelines.repo_source import WatchedRepository
+from apiops_pipelines.specs.api_specs import ApiSpecError, LoadedSpec, load_api_spec
+from apiops_pipelines.estate.catalog import ApiDefinition, load_catalog
+from apiops_pipelines.estate.git import GitError
+from apiops_pipelines.estate.repo_source import WatchedRepository
 from apiops_pipelines.resources.repository import RepositoryResource
 
 API_SPEC = dg.AssetKey("api_spec")

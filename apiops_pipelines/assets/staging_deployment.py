@@ -12,7 +12,7 @@ from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
-from apiops_pipelines.staging import StagingInstance
+from apiops_pipelines.delivery.staging import StagingInstance
 
 
 @dg.asset(

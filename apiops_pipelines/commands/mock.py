@@ -29,7 +29,8 @@ class _Stopped(Exception):
 def run(args: argparse.Namespace) -> int:
     from apiops_pipelines.gates.spec_files import bundle_file
     from apiops_pipelines.mock.server import check_host, serve
-    from apiops_pipelines.mock.spec import SpecError, load_spec
+    from apiops_pipelines.mock.spec import SpecError
+    from apiops_pipelines.mock.spec_reader import load_spec
     try:
         check_host(args.host, args.allow_public)
     except ValueError:

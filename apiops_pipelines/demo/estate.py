@@ -6,8 +6,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from apiops_pipelines.documents import load_document
-from apiops_pipelines.git import GitError, run_git
+from apiops_pipelines.specs.documents import load_document
+from apiops_pipelines.estate.git import GitError, run_git
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STEP_TRAILER = "Story-Step"

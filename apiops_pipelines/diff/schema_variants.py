@@ -5,17 +5,22 @@ is named. Removing one narrows what a request may be; adding one widens what a r
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from apiops_pipelines.diff.refs import Ref, SpecDocument, is_pure_ref
 from apiops_pipelines.diff.schema_findings import Entry, Path, SchemaFinding
 from apiops_pipelines.diff.schema_view import SchemaView, view_of
 
-if TYPE_CHECKING:
-    from apiops_pipelines.diff.schema_compare import SchemaComparer
+class Comparer(Protocol):
+    """What variant matching needs of the schema comparer that calls it (`schema_compare.SchemaComparer`)."""
+
+    base: SpecDocument
+    revision: SpecDocument
+
+    def child(self, base: Ref, revision: Ref, direction: str, path: Path, entry: Entry, depth: int) -> None: ...
 
 
-def compare_variants(comparer: SchemaComparer, bv: SchemaView, rv: SchemaView, base: Ref | None,
+def compare_variants(comparer: Comparer, bv: SchemaView, rv: SchemaView, base: Ref | None,
                      revision: Ref | None, direction: str, path: Path, entry: Entry, depth: int) -> None:  # fmt: skip
     """A side without variants but given as `base`/`revision` counts as one variant: itself (a schema
     refactored into a oneOf is compared with its closest variant)."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from apiops_pipelines.api_config import DEFAULT_BLOCKING_CHECKS
+from apiops_pipelines.estate.api_config import DEFAULT_BLOCKING_CHECKS
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REPORT_FILES = {"junit": "junit.xml", "har": "requests.har.json", "ndjson": "events.ndjson", "json": "summary.json"}

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from apiops_pipelines.api_config import FuzzConfig
+from apiops_pipelines.estate.api_config import FuzzConfig
 from apiops_pipelines.fuzz.command import PHASES, REPORT_FILES, FuzzOptions, config_toml, replay_command, st_command
 from apiops_pipelines.fuzz.events import collect
 from apiops_pipelines.fuzz.model import FuzzError, FuzzReport

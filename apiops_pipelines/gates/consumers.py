@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiops_pipelines.api_config import ContractsConfig
+from apiops_pipelines.estate.api_config import ContractsConfig
 from apiops_pipelines.pacts import InteractionResult, Pact, PactChecker, PactError, blocking, markdown, summary
 
 

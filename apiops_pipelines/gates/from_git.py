@@ -9,9 +9,9 @@ import posixpath
 import tempfile
 from pathlib import Path
 
-from apiops_pipelines.catalog import ApiDefinition
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.catalog import ApiDefinition
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
+from apiops_pipelines.estate.git import GitRepo
 from apiops_pipelines.lint import Ruleset, RulesetError, load_ruleset
 from apiops_pipelines.pacts import Pact, PactError, parse_pact
 

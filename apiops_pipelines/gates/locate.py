@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiops_pipelines.findings import Finding, sort_findings
-from apiops_pipelines.spec_sourcemap import SourceMap
+from apiops_pipelines.specs.sourcemap import SourceMap
 
 
 def locate_findings(findings: list[Finding], source_map: SourceMap) -> list[Finding]:

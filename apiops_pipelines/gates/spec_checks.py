@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from apiops_pipelines.findings import Finding, sort_findings
 from apiops_pipelines.gates.locate import located_in_order
 from apiops_pipelines.lint import Ruleset, lint
-from apiops_pipelines.spec_bundle import Bundle
+from apiops_pipelines.specs.bundle import Bundle
 from apiops_pipelines.validation import validate_spec
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError
-from apiops_pipelines.git import GitError, GitRepo, run_git
-from apiops_pipelines.spec_bundle import Bundle, bundle_spec
-from apiops_pipelines.spec_sources import DirectorySource, GitSource, RefPolicy
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError
+from apiops_pipelines.estate.git import GitError, GitRepo, run_git
+from apiops_pipelines.specs.bundle import Bundle, bundle_spec
+from apiops_pipelines.specs.sources import DirectorySource, GitSource, RefPolicy
 
 
 def bundle_file(spec: str, root: str | None = None, allow_remote_refs: bool = False) -> Bundle:

@@ -9,14 +9,13 @@ spelled out only for a node that ends up in a finding, reusing its parent's.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from apiops_pipelines.documents import DEFAULT_LIMITS
-from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
+from apiops_pipelines.specs.json_pointer import escape
+from apiops_pipelines.lint.jsonpath_model import Node, Selector
 from apiops_pipelines.lint.regexes import RegexTimeout
 
-if TYPE_CHECKING:
-    from apiops_pipelines.lint.jsonpath import Node, Selector
 
 _CONTAINERS = (dict, list)
 MAX_CONTAINERS = DEFAULT_LIMITS.max_nodes  # a Python object that contains itself would otherwise never end

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from apiops_pipelines.documents import Positions
+from apiops_pipelines.specs.documents import Positions
 from apiops_pipelines.findings import Finding, sort_findings
 from apiops_pipelines.lint.doc_index import DocumentTooLarge, escape
 from apiops_pipelines.lint.jsonpath import Evaluator, Node

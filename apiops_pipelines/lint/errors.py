@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apiops_pipelines.documents import DocumentError
+from apiops_pipelines.specs.documents import DocumentError
 
 
 class RulesetError(DocumentError):

@@ -12,51 +12,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from apiops_pipelines.lint.doc_index import MAX_CONTAINERS, DocumentIndex, DocumentTooLarge
 from apiops_pipelines.lint.errors import RulesetError
-from apiops_pipelines.lint.jsonpath_filter import Filter, FilterSyntaxError, parse_filter
+from apiops_pipelines.lint.jsonpath_filter import FilterSyntaxError, parse_filter
+from apiops_pipelines.lint.jsonpath_model import JSONPath, Node, Selector, Step
 from apiops_pipelines.lint.regexes import RegexTimeout
-
-# (pointer, key or index it sits under, value). The pointer is lazy until a finding needs it: a string,
-# a position in the document index, or (parent's pointer, key); `Evaluator.pointer` spells it out.
-Node = tuple[Any, Any, Any]
 
 _NAME = re.compile(r"[^.\[\]~\s]+")
 _ITEM = re.compile(
     r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")|(?P<slice>-?\d*\s*:\s*-?\d*(?:\s*:\s*-?\d+)?)"
     r"|(?P<int>-?\d+)|(?P<star>\*)|(?P<name>[^,\]'\"\s]+))\s*(?P<end>[,\]])"
 )
-
-
-@dataclass(frozen=True)
-class Selector:
-    """One bracket or dot step: the union of names, indexes, slices, a wildcard or a filter."""
-
-    names: tuple[str, ...] = ()
-    indexes: tuple[int, ...] = ()
-    slices: tuple[slice, ...] = ()
-    wildcard: bool = False
-    filter: Filter | None = None
-
-
-@dataclass(frozen=True)
-class Step:
-    selector: Selector
-    descendant: bool  # `..`: apply the selector to the node and to every node below it
-
-
-@dataclass(frozen=True)
-class JSONPath:
-    source: str
-    steps: tuple[Step, ...]
-    keys: bool  # ends with `~`
-
-    def __str__(self) -> str:
-        return self.source
 
 
 def _error(expression: str, message: str, position: int) -> RulesetError:

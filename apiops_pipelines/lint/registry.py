@@ -1,4 +1,4 @@
-"""Rule functions by name: Spectral's core functions and our built-in `apiops-*` functions.
+"""How rule functions register by name (the catalog of them all is `function_catalog`): Spectral's core functions and our built-in `apiops-*` functions.
 
 A function gets the target value, its prepared options and a `Context`, and returns `Result`s: a message
 and the path below the target it is about (`()` for the target itself). `prepare` checks the options once,
@@ -46,18 +46,6 @@ def register(name: str, *, prepare: Callable[[Any], Any] = no_options, accepts_u
         return run
 
     return decorate
-
-
-def lookup(name: str) -> RuleFunction | None:
-    from apiops_pipelines.lint import (  # noqa: F401  (they register)
-        example_functions, functions, oas_functions, security_functions, server_functions, spectral_oas_functions)
-
-    return FUNCTIONS.get(name)
-
-
-def known_names() -> list[str]:
-    lookup("")
-    return sorted(FUNCTIONS)
 
 
 @dataclass

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from apiops_pipelines.documents import Positions
+from apiops_pipelines.specs.documents import Positions
 from apiops_pipelines.lint.doc_index import escape
 from apiops_pipelines.lint.errors import RulesetError
 from apiops_pipelines.lint.jsonpath import JSONPath, compile_path
 from apiops_pipelines.lint.model import FORMATS, OFF, Rule, Then
-from apiops_pipelines.lint.registry import known_names, lookup
+from apiops_pipelines.lint.function_catalog import known_names, lookup
 
 SEVERITIES = {"error": "error", "warn": "warning", "warning": "warning", "info": "info", "hint": "hint",
               0: "error", 1: "warning", 2: "info", 3: "hint", "off": OFF, -1: OFF}  # fmt: skip

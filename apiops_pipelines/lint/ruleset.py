@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from apiops_pipelines.documents import DocumentError, Limits, load_document
+from apiops_pipelines.specs.documents import DocumentError, Limits, load_document
 from apiops_pipelines.lint.doc_index import escape
 from apiops_pipelines.lint.errors import RulesetError
 from apiops_pipelines.lint.model import OFF, Override, Rule, Ruleset

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apiops_pipelines.api_config import SloConfig
+from apiops_pipelines.estate.api_config import SloConfig
 from apiops_pipelines.findings import Finding
 from apiops_pipelines.load.stats import LoadReport
 

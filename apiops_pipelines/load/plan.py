@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from apiops_pipelines.mock.dialect import SchemaTranslator
 from apiops_pipelines.mock.generate import GenerationError, SchemaGenerator
-from apiops_pipelines.mock.spec import Operation, Parameter, SpecError, deref, load_spec, merge_parameters
+from apiops_pipelines.mock.spec import Operation, Parameter, SpecError, deref, merge_parameters
+from apiops_pipelines.mock.spec_reader import load_spec
 
 TARGETS_PER_OPERATION = 24
 WEIGHT_KEY = "x-apiops-load-weight"

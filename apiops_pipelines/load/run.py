@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from apiops_pipelines.api_config import LoadConfig
+from apiops_pipelines.estate.api_config import LoadConfig
 from apiops_pipelines.load.bounded import RunTimeout, run_bounded
 from apiops_pipelines.load.final_stats import read_run_statistics
 from apiops_pipelines.load.locustfile_source import LOCUSTFILE

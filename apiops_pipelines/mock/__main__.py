@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from apiops_pipelines.documents import DocumentError, load_document
+from apiops_pipelines.specs.documents import DocumentError, load_document
 from apiops_pipelines.mock.server import serve
 from apiops_pipelines.mock.spec import SpecError
 

@@ -13,7 +13,8 @@ from apiops_pipelines.mock.dialect import SchemaTranslator
 from apiops_pipelines.mock.problems import Problem
 from apiops_pipelines.mock.responses import ResponsePlan
 from apiops_pipelines.mock.routing import Router
-from apiops_pipelines.mock.spec import Operation, Spec, load_spec
+from apiops_pipelines.mock.spec import Operation, Spec
+from apiops_pipelines.mock.spec_reader import load_spec
 from apiops_pipelines.mock.state import Resources
 from apiops_pipelines.mock.validation import OperationValidator
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiops_pipelines.json_pointer import escape
+from apiops_pipelines.specs.json_pointer import escape
 from apiops_pipelines.mock.discriminator import discriminated
 from apiops_pipelines.mock.spec import SpecError, resolve_pointer
 

@@ -1,5 +1,6 @@
 """What the mock serves, read from a bundled OpenAPI 3.0/3.1 document: operations with their parameters,
-bodies, responses and credentials, every non-schema `$ref` resolved. Swagger 2.0 is read by `swagger2`.
+bodies, responses and credentials, every non-schema `$ref` resolved. Swagger 2.0 is read by `swagger2`;
+`spec_reader.load_spec` reads either.
 
 Schemas stay as the document wrote them (still holding their `#/...` references, possibly cyclic);
 `dialect.SchemaTranslator` turns them into JSON Schema 2020-12 when validators are compiled.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from apiops_pipelines.json_pointer import resolve
+from apiops_pipelines.specs.json_pointer import resolve
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MAX_REF_CHAIN = 64
@@ -109,13 +110,8 @@ def deref(document: Any, node: Any) -> Any:
     return node
 
 
-def load_spec(document: dict[str, Any]) -> Spec:
-    if not isinstance(document, dict):
-        raise SpecError("the document must be a JSON object")
-    if str(document.get("swagger", "")).startswith("2."):
-        from apiops_pipelines.mock.swagger2 import load_swagger2
-
-        return load_swagger2(document)
+def load_openapi3(document: dict[str, Any]) -> Spec:
+    """An OpenAPI 3.0 or 3.1 document's operations (`spec_reader.load_spec` takes any supported version)."""
     version = str(document.get("openapi", ""))
     if not version.startswith(("3.0", "3.1")):
         raise SpecError(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from apiops_pipelines.documents import Positions
+from apiops_pipelines.specs.documents import Positions
 from apiops_pipelines.pacts.matchers import RulesError, normalize_rules
 from apiops_pipelines.pacts.media import is_json
 from apiops_pipelines.pacts.shapes import Headers, Interaction, PactError, Request, Response

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, Positions, load_document
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError, Limits, Positions, load_document
 from apiops_pipelines.pacts.interactions import Place, parse_interaction
 from apiops_pipelines.pacts.shapes import Headers, Interaction, Pact, PactError, Request, Response, Rules, Skipped
 

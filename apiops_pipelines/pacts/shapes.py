@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiops_pipelines.documents import DocumentError
+from apiops_pipelines.specs.documents import DocumentError
 from apiops_pipelines.findings import Finding
 
 Matcher = dict[str, Any]  # {"match": "type", "min": 1}, {"match": "regex", "regex": "^ord_[0-9]+$"}

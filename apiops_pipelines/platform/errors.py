@@ -4,7 +4,7 @@ from apiops_pipelines.platform.gateway import GatewayError
 from apiops_pipelines.platform.haproxy_config import HAProxyConfigError
 from apiops_pipelines.platform.haproxy_runtime import HAProxyRuntimeError
 from apiops_pipelines.platform.instances import ServiceStartError
-from apiops_pipelines.platform.platform import PlatformError
+from apiops_pipelines.platform.platform_error import PlatformError
 from apiops_pipelines.platform.programs import ProgramConfigError
 from apiops_pipelines.platform.state import StateError
 from apiops_pipelines.platform.supervisor import SupervisorError

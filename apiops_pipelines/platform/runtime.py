@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from apiops_pipelines.api_config import ServiceConfig
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.api_config import ServiceConfig
+from apiops_pipelines.estate.git import GitRepo
 from apiops_pipelines.platform.instances import (
     ServiceInstance,
     ServiceStartError,

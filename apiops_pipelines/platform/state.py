@@ -1,6 +1,6 @@
 """The local platform's desired state on disk: what HAProxy routes and which service programs run.
 
-One JSON file, written atomically and changed under an fcntl lock, is the source of truth: the HAProxy
+One JSON file (`state_store`), written atomically and changed under an fcntl lock, is the source of truth: the HAProxy
 and supervisord configurations are generated from it, and `Platform.up()` reconciles the running
 processes with it after a restart. It never holds a secret: service environments are kept as the
 templates of `apiops.yaml` (`Bearer ${TOKEN}`), with the names of the variables they read.
@@ -8,18 +8,10 @@ templates of `apiops.yaml` (`Bearer ${TOKEN}`), with the names of the variables 
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from apiops_pipelines.settings import apiops_home
 
 ServerState = Literal["ready", "drain", "maint"]
 BackendKind = Literal["service", "mock"]
@@ -200,69 +192,3 @@ def _server(state: PlatformState, backend: str, name: str) -> Server:
     if found is None:
         raise StateError(f"backend {backend!r} has no server {name!r}")
     return found
-
-
-def to_json(state: PlatformState) -> dict:
-    return {"version": 1, **asdict(state)}
-
-
-def from_json(data: dict) -> PlatformState:
-    backends = {
-        name: Backend(**{**b, "servers": tuple(Server(**s) for s in b["servers"])})
-        for name, b in data.get("backends", {}).items()
-    }
-    programs = {
-        name: Program(**{**p, "command": tuple(p["command"]), "env_names": tuple(p["env_names"])})
-        for name, p in data.get("programs", {}).items()
-    }
-    return PlatformState(
-        data.get("frontend", DEFAULT_FRONTEND), data.get("stats", DEFAULT_STATS), backends, programs,
-        data.get("spare_backends", DEFAULT_SPARE_BACKENDS), data.get("reports_port"),
-    )  # fmt: skip
-
-
-class StateStore:
-    """`platform.json` in the platform folder, read and replaced under an exclusive lock."""
-
-    def __init__(self, folder: Path | str | None = None) -> None:
-        self.folder = Path(folder) if folder is not None else apiops_home() / "platform"
-        self.path = self.folder / STATE_FILE
-        self._thread_lock = threading.RLock()
-        self._depth = 0
-        self._lock_fd: int | None = None
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the platform lock (re-entrant within this process: one flock, counted)."""
-        with self._thread_lock:
-            if self._depth == 0:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.folder / "platform.lock", os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_fd = fd
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._lock_fd is not None:
-                    os.close(self._lock_fd)  # closing releases the flock
-                    self._lock_fd = None
-
-    def load(self) -> PlatformState:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return PlatformState()
-        except (OSError, ValueError) as exc:
-            raise StateError(f"{self.path} is unreadable ({exc}); restore it or remove it to start empty") from None
-        return from_json(data)
-
-    def save(self, state: PlatformState) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
-        with open(tmp, "w") as out:
-            json.dump(to_json(state), out, indent=2, sort_keys=True)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from apiops_pipelines.artifacts import ArtifactStore
-from apiops_pipelines.release_ledger import ReleaseLedger
+from apiops_pipelines.delivery.release_ledger import ReleaseLedger
 from apiops_pipelines.settings import apiops_home
 
 

@@ -6,7 +6,7 @@ import dagster as dg
 
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.settings import apiops_home
-from apiops_pipelines.staging import StagingRegistry
+from apiops_pipelines.delivery.staging import StagingRegistry
 
 
 class PlatformResource(dg.ConfigurableResource):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from apiops_pipelines.repo_source import WatchedRepository
+from apiops_pipelines.estate.repo_source import WatchedRepository
 from apiops_pipelines.settings import apiops_home
-from apiops_pipelines.spec_sources import RefPolicy
+from apiops_pipelines.specs.sources import RefPolicy
 
 
 class RepositoryResource(dg.ConfigurableResource):

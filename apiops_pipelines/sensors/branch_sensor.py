@@ -5,12 +5,12 @@ import time
 import dagster as dg
 
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitError
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitError
 from apiops_pipelines.jobs.verify import verify_job
-from apiops_pipelines.repo_source import redact
+from apiops_pipelines.estate.repo_source import redact
 from apiops_pipelines.resources.repository import RepositoryResource
-from apiops_pipelines.branch_scan import (
+from apiops_pipelines.estate.branch_scan import (
     BranchTick, list_branches, parse_cursor, parse_patterns, pin_verified, plan_branches, verify_run_key, watched,
 )  # fmt: skip
 from apiops_pipelines.settings import DEFAULT_VERIFY_BRANCHES, SENSOR_INTERVAL_ENV, VERIFY_BRANCHES_ENV, env_int

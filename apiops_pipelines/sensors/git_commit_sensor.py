@@ -2,11 +2,11 @@ import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.commit_scan import plan_tick
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitError
+from apiops_pipelines.estate.commit_scan import plan_tick
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitError
 from apiops_pipelines.jobs.release import release_job
-from apiops_pipelines.repo_source import redact
+from apiops_pipelines.estate.repo_source import redact
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import SENSOR_INTERVAL_ENV, env_int
 

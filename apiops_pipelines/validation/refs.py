@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from apiops_pipelines.json_pointer import escape, resolve as pointer_get
+from apiops_pipelines.specs.json_pointer import escape, resolve as pointer_get
 
 __all__ = ["Chain", "containers", "deref", "escape", "pointer_get", "pointer_of"]
 

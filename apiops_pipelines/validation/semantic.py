@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from apiops_pipelines.findings import Finding
-from apiops_pipelines.spec_info import HTTP_METHODS  # noqa: F401  (read from here by pacts/)
+from apiops_pipelines.specs.info import HTTP_METHODS  # noqa: F401  (read from here by pacts/)
 from apiops_pipelines.validation.refs import containers, deref, pointer_get, pointer_of
 
 _DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})  # values, where a $ref is no reference

@@ -1,123 +1,26 @@
-"""Load YAML and JSON documents safely and fast, with limits on size, depth and alias expansion.
+"""A document built from libyaml's event stream: one pass, no recursion, every limit enforced as events arrive.
 
-libyaml's own composer recurses in C and segfaults on deeply nested input (100,000 `[` are enough),
-and PyYAML's Python constructor is slow on large specs. So the document is built here, iteratively,
-from libyaml's event stream: one pass, no recursion, every limit enforced as the events arrive.
-Scalars follow the YAML 1.2 core schema (what JSON-based OpenAPI tools assume): `yes`/`no`/`on`
-stay strings, mapping keys are always strings, so the result is a plain JSON-compatible value.
+libyaml's own composer recurses in C and segfaults on deeply nested input (100,000 `[` are enough), and
+PyYAML's Python constructor is slow on large specs. Scalars follow the YAML 1.2 core schema (what JSON-based
+OpenAPI tools assume): `yes`/`no`/`on` stay strings, mapping keys are always strings, so the result is a plain
+JSON-compatible value.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml import events as ev
 
+from apiops_pipelines.specs.document_errors import DocumentError, Limits, Positions
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # libyaml 0.2.6 refuses nesting past 1,000 levels in its scanner, which reads flow collections ahead of the
 # events we count; earlier releases stream them. Either way the user gets our message, at libyaml's mark.
 _PARSER_DEPTH_LIMIT = "maximum nesting depth"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds that make hostile input fail fast instead of hanging or exhausting memory."""
-
-    max_bytes: int = 25 * 1024 * 1024
-    max_depth: int = 512
-    max_nodes: int = 5_000_000  # after alias expansion: a YAML bomb trips this
-    max_files: int = 500  # files one bundled spec may span
-
-
-DEFAULT_LIMITS = Limits()
-
-
-class DocumentError(ValueError):
-    """A problem with one input file, located as precisely as possible, with how to fix it."""
-
-    def __init__(
-        self,
-        source: str,
-        message: str,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-        fix: str | None = None,
-    ) -> None:
-        self.source, self.message, self.line, self.column, self.fix = source, message, line, column, fix
-        super().__init__(str(self))
-
-    @property
-    def location(self) -> str:
-        if self.line is None:
-            return self.source
-        if self.column is None:
-            return f"{self.source}:{self.line}"
-        return f"{self.source}:{self.line}:{self.column}"
-
-    def __str__(self) -> str:
-        text = f"{self.location}: {self.message}"
-        return f"{text}. Fix: {self.fix}" if self.fix else text
-
-
-Positions = dict[str, tuple[int, int]]  # JSON pointer -> (line, column), both 1-based
-
-
-def load_document(
-    data: bytes | str,
-    source: str,
-    limits: Limits = DEFAULT_LIMITS,
-    positions: Positions | None = None,
-) -> Any:
-    """Parse YAML or JSON. With `positions`, fill it with the place of every node (slower)."""
-    size = len(data)
-    if size > limits.max_bytes:
-        raise DocumentError(
-            source,
-            f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}",
-            fix="split the document with $ref into smaller files, or raise the size limit",
-        )
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # offsets count after a BOM
-            line_start = data.rfind(b"\n", 0, start) + 1
-            line = data.count(b"\n", 0, start) + 1
-            column = len(data[line_start:start].decode("utf-8-sig", "replace")) + 1
-            raise DocumentError(source, f"not UTF-8 text (byte {start})", line=line, column=column,
-                                fix="save the file as UTF-8") from None  # fmt: skip
-    else:
-        text = data
-    if positions is None and text.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(text, object_pairs_hook=_unique_keys)
-        except RecursionError:
-            raise DocumentError(source, "nesting too deep", fix="flatten the document") from None
-        except _DuplicateKey:
-            pass  # the YAML builder below reports the duplicate with its line and column
-        except json.JSONDecodeError as exc:
-            if source.endswith(".json"):
-                raise DocumentError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
-            # JSON is a subset of YAML; YAML flow style with comments lands here and is parsed below.
-        except ValueError:
-            pass  # an integer with thousands of digits: the YAML builder reports where it is
-    return _Builder(source, limits, positions).build(text)
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping = dict(pairs)
-    if len(mapping) != len(pairs):
-        raise _DuplicateKey
-    return mapping
 
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
@@ -133,7 +36,7 @@ _MAYBE_TYPED = frozenset("0123456789-+.~nNtTfF")
 _TAG = "tag:yaml.org,2002:"
 
 
-def _plain_scalar(value: str) -> Any:
+def plain_scalar(value: str) -> Any:
     if not value:
         return None
     if value[0] not in _MAYBE_TYPED:
@@ -158,7 +61,7 @@ def _strict_bool(value: str) -> bool:
     return value.lower() == "true"
 
 
-def _key_text(key: Any) -> str:
+def key_text(key: Any) -> str:
     """Mapping keys become the string JSON would use (`200:` is the status code "200")."""
     if isinstance(key, str):
         return key
@@ -179,7 +82,7 @@ class _Frame:
         self.size = 1  # nodes in this subtree once aliases are expanded
 
 
-class _Builder:
+class YamlBuilder:
     def __init__(self, source: str, limits: Limits, positions: Positions | None) -> None:
         self.source, self.limits, self.positions = source, limits, positions
         self.anchors: dict[str, Any] = {}
@@ -269,7 +172,7 @@ class _Builder:
         if event.style or tag == "!":
             return value
         try:
-            return _plain_scalar(value)
+            return plain_scalar(value)
         except ValueError:  # an integer with thousands of digits
             raise self.fail("number too long", event.start_mark, fix="quote it as a string") from None
 
@@ -311,7 +214,7 @@ class _Builder:
         if frame.key is None:
             if isinstance(value, (dict, list)):
                 raise self.fail("a mapping key must be a plain value", mark)
-            key = _key_text(value)
+            key = key_text(value)
             frame.explicit = key == "<<" and self.plain
             if not frame.explicit and key in container:
                 raise self.fail(f"duplicate key '{key}'", mark, fix="remove one of the two entries")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from apiops_pipelines.estate_index import EstateIndex, IndexStore, apply_commit, build_index, restamp
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.index import EstateIndex, IndexStore, apply_commit, build_index, restamp
+from apiops_pipelines.estate.git import GitRepo
 
 
 @dataclass(frozen=True)

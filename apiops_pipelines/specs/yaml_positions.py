@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
-from apiops_pipelines.documents import _key_text, _plain_scalar  # the builder's own reading of a key
+from apiops_pipelines.specs.yaml_builder import key_text, plain_scalar  # the builder's own reading of a key
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DEPTH = {ev.MappingStartEvent: 1, ev.SequenceStartEvent: 1, ev.MappingEndEvent: -1, ev.SequenceEndEvent: -1}
@@ -111,7 +111,7 @@ def _key(event: Any, anchors: dict[str, str]) -> Any:
     try:
         if tag and tag != "!":
             name = tag.rpartition(":")[2]
-            return _key_text(_TAGGED[name](value)) if name in _TAGGED else _NO_KEY
-        return value if event.style or tag == "!" else _key_text(_plain_scalar(value))
+            return key_text(_TAGGED[name](value)) if name in _TAGGED else _NO_KEY
+        return value if event.style or tag == "!" else key_text(plain_scalar(value))
     except ValueError:
         return _NO_KEY

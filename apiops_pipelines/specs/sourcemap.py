@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import yaml
 
-from apiops_pipelines.documents import DocumentError, Limits, Positions, load_document
-from apiops_pipelines.json_positions import JsonPositions, json_positions
-from apiops_pipelines.yaml_positions import with_ancestors, yaml_positions
+from apiops_pipelines.specs.documents import DocumentError, Limits, Positions, load_document
+from apiops_pipelines.specs.json_positions import JsonPositions, json_positions
+from apiops_pipelines.specs.yaml_positions import with_ancestors, yaml_positions
 
 Place = tuple[str, int | None, int | None]  # file, line, column (None: the file cannot be read again)
 

@@ -13,10 +13,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from apiops_pipelines.catalog import CONFIG_LIMITS, guess_name, is_config_path, parse_config
-from apiops_pipelines.documents import DEFAULT_LIMITS
-from apiops_pipelines.git import Change, GitRepo
-from apiops_pipelines.spec_sources import join_ref
+from apiops_pipelines.estate.catalog import CONFIG_LIMITS, guess_name, is_config_path, parse_config
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS
+from apiops_pipelines.estate.git import Change, GitRepo
+from apiops_pipelines.specs.sources import join_ref
 
 # Over-approximates the files a spec references: a false hit only costs a spurious run, a parse doesn't.
 _REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?([^"'\s#,}]+)""")

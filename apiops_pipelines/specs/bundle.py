@@ -16,11 +16,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
-from apiops_pipelines.json_pointer import escape
-from apiops_pipelines.json_pointer import resolve as resolve_pointer
-from apiops_pipelines.spec_sourcemap import SourceMap
-from apiops_pipelines.spec_sources import FileSource, RefPolicy, SourceError, fetch_remote, is_remote, join_ref
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError, Limits, load_document
+from apiops_pipelines.specs.json_pointer import escape
+from apiops_pipelines.specs.json_pointer import resolve as resolve_pointer
+from apiops_pipelines.specs.sourcemap import SourceMap
+from apiops_pipelines.specs.sources import FileSource, RefPolicy, SourceError, fetch_remote, is_remote, join_ref
 
 _LITERAL_KEYS = frozenset({"example", "default", "enum", "const", "x-example"})  # data, not references
 # Maps whose keys are names chosen by the author (a `default` response, a property called `enum`), not keywords.

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from apiops_pipelines.api_config import ALLOWED_KEYS, API_NAME, ApiConfig
-from apiops_pipelines.documents import DocumentError, Limits, Positions, load_document
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.estate.api_config import ALLOWED_KEYS, API_NAME, ApiConfig
+from apiops_pipelines.specs.documents import DocumentError, Limits, Positions, load_document
+from apiops_pipelines.estate.git import GitRepo
 
 CONFIG_NAME = "apiops.yaml"
 CONFIG_LIMITS = Limits(max_bytes=256 * 1024, max_depth=32, max_nodes=50_000)

@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from apiops_pipelines.git_objects import CatFileError, ObjectReader
+from apiops_pipelines.estate.git_objects import CatFileError, ObjectReader
 
 _ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}  # never wait for a password prompt
 

@@ -15,9 +15,9 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from apiops_pipelines.commit_scan import PlannedRun, plan_tick
-from apiops_pipelines.estate_index import IndexStore
-from apiops_pipelines.git import GitError, GitRepo
+from apiops_pipelines.estate.commit_scan import PlannedRun, plan_tick
+from apiops_pipelines.estate.index import IndexStore
+from apiops_pipelines.estate.git import GitError, GitRepo
 
 VERIFIED_REF = "refs/apiops/verified"  # + "/<branch>": keeps each branch's processed commit alive in a clone cache
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from apiops_pipelines.processes import pid_alive
-from apiops_pipelines.git import GitError, GitRepo
+from apiops_pipelines.estate.git import GitError, GitRepo
 
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 PROCESSED_REF = "refs/apiops/processed"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from apiops_pipelines.catalog import ApiDefinition, load_catalog
-from apiops_pipelines.documents import DEFAULT_LIMITS, DocumentError, Limits
-from apiops_pipelines.git import CommitInfo, GitRepo
-from apiops_pipelines.spec_bundle import Bundle, bundle_spec
-from apiops_pipelines.spec_info import SpecInfo, describe
-from apiops_pipelines.spec_sources import GitSource, RefPolicy
+from apiops_pipelines.estate.catalog import ApiDefinition, load_catalog
+from apiops_pipelines.specs.documents import DEFAULT_LIMITS, DocumentError, Limits
+from apiops_pipelines.estate.git import CommitInfo, GitRepo
+from apiops_pipelines.specs.bundle import Bundle, bundle_spec
+from apiops_pipelines.specs.info import SpecInfo, describe
+from apiops_pipelines.specs.sources import GitSource, RefPolicy
 
 
 class ApiSpecError(Exception):

@@ -13,8 +13,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 
-from apiops_pipelines.documents import Limits
-from apiops_pipelines.git import GitRepo
+from apiops_pipelines.specs.documents import Limits
+from apiops_pipelines.estate.git import GitRepo
 
 
 class SourceError(Exception):

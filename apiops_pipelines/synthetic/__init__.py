@@ -1,0 +1,1 @@
+"""Generated estates and specs of any size, for tests and benchmarks."""
