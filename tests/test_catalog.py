@@ -190,7 +190,7 @@ def test_error_string_names_file_line_key_and_got_value(repo):
 
 def test_unknown_key_error_lists_the_allowed_keys(repo):
     (error,) = catalog_of(repo, bookstore(head("laod: {}"))).errors
-    assert error.fix == "use one of: name, spec, service, contracts, fuzz, load, canary, governance"
+    assert error.fix == "use one of: name, spec, service, contracts, fuzz, load, canary, environments, governance"
 
 
 def test_several_problems_in_one_file_are_all_reported(repo):
@@ -273,8 +273,24 @@ load:
 canary:
   steps: [5, 25, 50, 100]
   interval: 1.5h
+  min_requests: 500
+  max_wait: 2h
   max_error_rate_increase: 0.02
   max_latency_ratio: 1.25
+  min_latency_delta_ms: 2.5
+  min_touched_requests: 40
+  alpha: 0.005
+  traffic: live
+  rps: 250
+environments:
+  staging:
+    env: {DB_URL: "${STAGING_DB_URL}"}
+    upstream: https://bookstore.staging.internal:8443
+    ready_timeout: 10s
+  production:
+    env: {DB_URL: "${PROD_DB_URL}"}
+    upstream: https://bookstore.internal:8443
+    ready_timeout: 1m
 governance:
   ruleset: rules/.spectral.yaml
   semver: warn
@@ -338,8 +354,21 @@ def test_full_config_with_every_key_round_trips(repo):
         "canary": {
             "steps": [5, 25, 50, 100],
             "interval": 5400.0,
+            "min_requests": 500,
+            "max_wait": 7200.0,
             "max_error_rate_increase": 0.02,
             "max_latency_ratio": 1.25,
+            "min_latency_delta_ms": 2.5,
+            "min_touched_requests": 40,
+            "alpha": 0.005,
+            "traffic": "live",
+            "rps": 250.0,
+        },
+        "environments": {
+            "staging": {"env": {"DB_URL": "${STAGING_DB_URL}"}, "upstream": "https://bookstore.staging.internal:8443",
+                        "ready_timeout": 10.0},
+            "production": {"env": {"DB_URL": "${PROD_DB_URL}"}, "upstream": "https://bookstore.internal:8443",
+                           "ready_timeout": 60.0},
         },
         "governance": {"ruleset": "rules/.spectral.yaml", "semver": "warn"},
     }
@@ -466,3 +495,37 @@ def test_an_unknown_blocking_fuzz_check_names_the_file_line_and_the_checks_there
     message = str(catalog.errors[0])
     assert "bookstore/apiops.yaml:4" in message and "fuzz.blocking_checks" in message
     assert "'response_schema_conformence' is not a fuzz check" in message and "response_schema_conformance" in message
+
+
+def test_an_environment_overlay_merges_over_the_service_for_that_environment_only(repo):
+    catalog = catalog_of(repo, {**api("inventory"), **FULL_FILES})
+    config = catalog.apis["bookstore"].config
+    staging, production = config.service_in("staging"), config.service_in("production")
+    assert staging.env == {"LOG_LEVEL": "debug", "FEATURE_X": "on", "DB_URL": "${STAGING_DB_URL}"}
+    assert (staging.command, staging.upstream, staging.ready_timeout) == (
+        None, "https://bookstore.staging.internal:8443", 10.0)
+    assert config.service.env == {"LOG_LEVEL": "debug", "FEATURE_X": "on"}  # the overlays change only copies
+    assert production.env == {"LOG_LEVEL": "debug", "FEATURE_X": "on", "DB_URL": "${PROD_DB_URL}"}
+    assert (production.command, production.upstream, production.ready_timeout) == (
+        None, "https://bookstore.internal:8443", 60.0)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message", "line", "key"),
+    [
+        (("environments:", "  prod:", "    env: {A: b}"), "unknown key 'prod'", 4,
+         "environments.prod"),
+        (("environments:", "  production:", "    envs: {A: b}"), "unknown key 'envs' (did you mean 'env'?)", 5,
+         "environments.production.envs"),
+        (("environments:", "  production:", "    upstream: ftp://x"), "must be an http:// or https:// URL", 5,
+         "environments.production.upstream"),
+        (("canary:", "  interval: 30s", "  max_wait: 10s"), "max_wait (10s) must be at least interval (30s)", 3,
+         "canary"),
+        (("canary:", "  traffic: replay"), "Input should be 'generated' or 'live'", 4, "canary.traffic"),
+    ],
+)
+def test_environment_and_canary_mistakes_are_located(repo, lines, message, line, key):
+    catalog = catalog_of(repo, bookstore(head(*lines)))
+    (error,) = catalog.errors
+    assert message in error.message
+    assert (error.file, error.line, error.key) == ("bookstore/apiops.yaml", line, key)

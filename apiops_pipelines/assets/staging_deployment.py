@@ -32,7 +32,7 @@ def staging_deployment(
     api = context.partition_key
     spec = run_spec(context)
     watched, definition = load_definition(repository, spec)
-    commit, service = spec.commit, definition.config.service
+    commit, service = spec.commit, definition.config.service_in("staging")  # environments.staging merged in
     if service is None:
         context.log.warning(f"'{api}' has no service: in {definition.config_path}, so nothing is deployed and "
                             "the stages that need a running instance are skipped; add service.command (or "

@@ -33,6 +33,12 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL, like http://10.0.0.5:8080")
+    return value
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 
@@ -59,9 +65,7 @@ class ServiceConfig(_Section):
     @field_validator("upstream")
     @classmethod
     def _upstream_is_http(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL, like http://10.0.0.5:8080")
-        return value
+        return _http_url(value)
 
     @model_validator(mode="after")
     def _command_or_upstream(self) -> ServiceConfig:
@@ -149,9 +153,16 @@ class LoadConfig(_Section):
 
 class CanaryConfig(_Section):
     steps: list[Percent] = Field(default=[10, 50, 100], min_length=1)
-    interval: Duration = 30.0
+    interval: Duration = 30.0  # a step passes only after this long ...
+    min_requests: int = Field(default=300, ge=1, le=10_000_000)  # ... and this many canary requests in it
+    max_wait: Duration = 150.0  # a step still short of evidence by then: "insufficient data", a rollback
     max_error_rate_increase: float = Field(default=0.01, ge=0, le=1)
     max_latency_ratio: float = Field(default=1.5, ge=1)
+    min_latency_delta_ms: float = Field(default=5.0, ge=0)  # a slowdown smaller than this never fails a canary
+    min_touched_requests: int = Field(default=20, ge=0)  # canary requests each operation the diff touched needs
+    alpha: float = Field(default=0.01, gt=0, lt=0.5)  # the chance of failing a good canary, all tests together
+    traffic: Literal["generated", "live"] = "generated"
+    rps: float = Field(default=100.0, gt=0, le=5000)  # generated traffic's requests/s through the frontend
 
     @field_validator("steps")
     @classmethod
@@ -159,6 +170,32 @@ class CanaryConfig(_Section):
         if any(b <= a for a, b in zip(steps, steps[1:])) or steps[-1] != 100:
             raise ValueError("must increase step by step and end at 100, like [10, 50, 100]")
         return steps
+
+    @model_validator(mode="after")
+    def _wait_covers_interval(self) -> CanaryConfig:
+        if self.max_wait < self.interval:
+            raise ValueError(f"max_wait ({self.max_wait:g}s) must be at least interval ({self.interval:g}s): a "
+                             "step cannot pass before its interval")  # fmt: skip
+        return self
+
+
+class EnvironmentConfig(_Section):
+    """What one environment changes in `service:`: its variables (merged over service.env), or an instance
+    deployed elsewhere (`upstream`, replacing the command), and how long it may take to get ready."""
+
+    env: dict[str, str] = {}
+    upstream: str | None = None
+    ready_timeout: Duration | None = None
+
+    @field_validator("upstream")
+    @classmethod
+    def _upstream_is_http(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+
+class EnvironmentsConfig(_Section):
+    staging: EnvironmentConfig = EnvironmentConfig()
+    production: EnvironmentConfig = EnvironmentConfig()
 
 
 class GovernanceConfig(_Section):
@@ -176,7 +213,20 @@ class ApiConfig(_Section):
     fuzz: FuzzConfig = FuzzConfig()
     load: LoadConfig = LoadConfig()
     canary: CanaryConfig = CanaryConfig()
+    environments: EnvironmentsConfig = EnvironmentsConfig()
     governance: GovernanceConfig = GovernanceConfig()
+
+    def service_in(self, environment: Literal["staging", "production"]) -> ServiceConfig | None:
+        """`service:` with the environment's overlay merged over it (None: the API has no service)."""
+        if self.service is None:
+            return None
+        overlay: EnvironmentConfig = getattr(self.environments, environment)
+        changes: dict = {"env": {**self.service.env, **overlay.env}}
+        if overlay.upstream is not None:
+            changes |= {"upstream": overlay.upstream, "command": None}
+        if overlay.ready_timeout is not None:
+            changes["ready_timeout"] = overlay.ready_timeout
+        return self.service.model_copy(update=changes)
 
     @field_validator("name")
     @classmethod
@@ -197,5 +247,8 @@ ALLOWED_KEYS: dict[str, list[str]] = {
     "load.slo": list(SloConfig.model_fields),
     "load.regression": list(RegressionConfig.model_fields),
     "canary": list(CanaryConfig.model_fields),
+    "environments": list(EnvironmentsConfig.model_fields),
+    "environments.staging": list(EnvironmentConfig.model_fields),
+    "environments.production": list(EnvironmentConfig.model_fields),
     "governance": list(GovernanceConfig.model_fields),
 }
