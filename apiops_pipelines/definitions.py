@@ -6,18 +6,22 @@ import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.breaking_changes import breaking_changes
+from apiops_pipelines.assets.canary_release import canary_release
 from apiops_pipelines.assets.contract_verification import contract_verification
 from apiops_pipelines.assets.fuzz_report import fuzz_report
 from apiops_pipelines.assets.load_report import load_report
 from apiops_pipelines.assets.mock_server import mock_server
+from apiops_pipelines.assets.production_deployment import production_deployment
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.assets.staging_deployment import staging_deployment
 from apiops_pipelines.jobs.release import release_job
+from apiops_pipelines.jobs.rollback import rollback_job
 from apiops_pipelines.jobs.verify import verify_job
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.sensors.branch_sensor import verify_branch_sensor
+from apiops_pipelines.sensors.canary_watchdog import canary_watchdog
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
 from apiops_pipelines.sensors.staging_teardown import staging_teardown
 from apiops_pipelines.settings import (
@@ -29,9 +33,9 @@ _location = dg.EnvVar(REPO_ENV) if os.environ.get(REPO_ENV) else ""
 
 defs = dg.Definitions(
     assets=[api_spec, spec_validation, breaking_changes, mock_server, staging_deployment, contract_verification,
-            fuzz_report, load_report],
-    jobs=[release_job, verify_job],
-    sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown],
+            fuzz_report, load_report, canary_release, production_deployment],
+    jobs=[release_job, verify_job, rollback_job],
+    sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown, canary_watchdog],
     resources={
         "repository": RepositoryResource(
             location=_location,

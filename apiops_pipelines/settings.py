@@ -33,6 +33,8 @@ STATS_ENV = "APIOPS_STATS"  # HAProxy's stats page and Prometheus /metrics, host
 DEFAULT_STATS = "127.0.0.1:8404"
 VERIFY_BRANCHES_ENV = "APIOPS_VERIFY_BRANCHES"  # comma-separated fnmatch globs of branches to verify; "" turns it off
 DEFAULT_VERIFY_BRANCHES = "*"
+DAGSTER_URL_ENV = "APIOPS_DAGSTER_URL"  # the Dagster UI the metadata links point into
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 # Hosts, addresses or networks (comma-separated) that fuzzing and load may target besides loopback, for an
 # API whose service.upstream runs elsewhere. Empty: loopback only.
 ALLOW_TARGETS_ENV = "APIOPS_ALLOW_TARGETS"
@@ -40,3 +42,7 @@ ALLOW_TARGETS_ENV = "APIOPS_ALLOW_TARGETS"
 
 def allowed_targets() -> list[str]:
     return [entry.strip() for entry in os.environ.get(ALLOW_TARGETS_ENV, "").split(",") if entry.strip()]
+
+
+def dagster_url() -> str:
+    return (os.environ.get(DAGSTER_URL_ENV) or DEFAULT_DAGSTER_URL).rstrip("/")

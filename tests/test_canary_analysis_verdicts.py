@@ -163,3 +163,12 @@ def test_a_recorded_stream_replays_as_it_was_recorded() -> None:
     recorded = list(SimulatedStream(4, duration_s=2.0).requests(lambda: 0.1))
     replayed = list(RecordedStream(recorded).requests(lambda: 0.5))
     assert replayed == recorded and sum(o.arm == CANARY for o in replayed) == len(replayed) // 10
+
+
+def test_evidence_with_no_request_at_all_is_an_empty_table_not_an_error():
+    """Live traffic with nobody calling: the evidence of an insufficient-data verdict used to raise KeyError."""
+    analysis = Analysis(CanarySettings(interval_s=1, max_wait_s=2))
+    analysis.start_step(10, 0.0)
+    evidence = analysis.evidence(5.0)
+    assert evidence.verdict.decision is Decision.INSUFFICIENT_DATA
+    assert evidence.overall == () and evidence.steps == ()

@@ -7,7 +7,7 @@ from apiops_pipelines.assets.fuzz_report import fuzz_report
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import moves_baselines, report_folder, staging_url
-from apiops_pipelines.fuzz.secrets import FuzzConfigError, Scrubber, expand_headers, header_secrets
+from apiops_pipelines.assets.run_headers import traffic_headers
 from apiops_pipelines.load import (GateResult, LoadRunError, PlanError, TargetNotAllowed, markdown, regression_gate,
                                    run_load, slo_gate)  # fmt: skip
 from apiops_pipelines.platform.instances import materialize
@@ -50,13 +50,7 @@ def load_report(
     watched, definition = load_definition(repository, spec)
     config, path = definition.config.load, definition.config_path
     reports = report_folder(artifacts.store(), spec, "load", context.run.run_id)
-    header_key = "load.headers" if config.headers is not None else "fuzz.headers"
-    written = config.headers if config.headers is not None else definition.config.fuzz.headers
-    try:
-        secrets = header_secrets(written, os.environ, header_key)
-    except FuzzConfigError as exc:
-        raise dg.Failure(description=f"{path}: {exc}", allow_retries=False) from None
-    headers, scrubber = expand_headers(written, secrets), Scrubber(secrets)
+    headers, scrubber = traffic_headers(definition)
     locustfile = definition.paths.get("load.locustfile")
     if locustfile:
         try:

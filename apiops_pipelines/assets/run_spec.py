@@ -24,6 +24,8 @@ class RunSpec:
     spec_version: str
     operations: int
     bundled_spec: Path  # the JSON api_spec stored; its sha256 is spec_sha256
+    committed_at: str = ""  # the commit's author date, ISO 8601
+    spec_run_id: str = ""  # the run that materialized api_spec
 
     def identity(self) -> dict[str, str]:
         """What every stage's materialization records (see DESIGN.md, Partitions and lineage)."""
@@ -53,7 +55,8 @@ def run_spec(context: dg.AssetExecutionContext) -> RunSpec:
         context.log.info(f"using api_spec from run {record.run_id} (not materialized in this run)")
     meta = {key: value.value for key, value in record.asset_materialization.metadata.items()}
     return RunSpec(api, str(meta["commit"]), str(meta["spec_sha256"]), str(meta["spec_version"]),
-                   int(meta["operations"]), Path(str(meta["bundled_spec"])))  # fmt: skip
+                   int(meta["operations"]), Path(str(meta["bundled_spec"])), str(meta.get("date", "")),
+                   record.run_id)  # fmt: skip
 
 
 def load_definition(

@@ -57,7 +57,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     plat = _platform(frontend=args.frontend or os.environ.get(FRONTEND_ENV) or None,
                      stats=args.stats or os.environ.get(STATS_ENV) or None, spare_backends=args.spare_backends)
     with _unusable():
-        report = plat.up()
+        report = with_roles(plat.up())
     if args.json:
         say(json.dumps(report, indent=2))
     else:
@@ -82,11 +82,29 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     plat = _platform()
     with _unusable():
-        report = plat.status()
+        report = with_roles(plat.status())
     if not report["supervisord"]["running"]:
         raise Unusable(f"no platform is running under {plat.home}; start it: apiops platform up")
     say(json.dumps(report, indent=2) if args.json else render_status(report))
     return OK
+
+
+def with_roles(report: dict[str, Any]) -> dict[str, Any]:
+    """Each production server's role (stable or canary) and release, from the deployment registry."""
+    from apiops_pipelines.delivery.deployments import DeploymentRegistry
+
+    registry = DeploymentRegistry(apiops_home() / "deployments")
+    for api, info in report["apis"].items():
+        deployment = registry.load(api)
+        roles = {r.server: (role, r) for role, r in (("stable", deployment.stable), ("canary", deployment.canary)) if r}
+        for backend in info["backends"].values():
+            if backend.get("kind", "service") == "mock" or backend["prefix"].startswith("/mock/"):
+                continue
+            for server, s in backend["servers"].items():
+                role, release = roles.get(server, ("", None))
+                s["role"] = role
+                s["spec_version"] = release.spec_version if release else ""
+    return report
 
 
 def render_status(report: dict[str, Any]) -> str:
@@ -118,12 +136,14 @@ def render_status(report: dict[str, Any]) -> str:
                 rows.append([
                     api, backend["prefix"], backend["proxy"] or "-", server,
                     *(
-                        [s["address"], str(s["weight"]), s["state"], s["health"] or "-", (s["commit"] or "-")[:12]]
-                        if s else ["-"] * 5
+                        [s.get("role") or "-", s["address"], str(s["weight"]), s["state"], s["health"] or "-",
+                         (s["commit"] or "-")[:12], s.get("spec_version") or "-"]
+                        if s else ["-"] * 7
                     ),
                 ])  # fmt: skip
     lines += ["", "routes"] + (
-        _table(["API", "PREFIX", "HAPROXY BACKEND", "SERVER", "ADDRESS", "WEIGHT", "STATE", "HEALTH", "COMMIT"], rows)
+        _table(["API", "PREFIX", "HAPROXY BACKEND", "SERVER", "ROLE", "ADDRESS", "WEIGHT", "STATE", "HEALTH", "COMMIT",
+                "VERSION"], rows)
         if rows else ["  (no API is routed)"]
     )  # fmt: skip
     programs = [

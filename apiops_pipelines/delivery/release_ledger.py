@@ -31,6 +31,9 @@ class Release:
     spec_sha256: str
     run_id: str = ""
     recorded_at: float = 0.0
+    kind: str = "release"  # "rollback": put back by the rollback job, without a canary
+    reason: str = ""  # why (a rollback's reason, as given)
+    by: str = ""  # who asked (a rollback: the user or the CLI)
 
 
 class ReleaseLedger:
@@ -87,7 +90,15 @@ class ReleaseLedger:
         return self.root / api / "load" / f"{commit}.json"
 
     def spec_path(self, release: Release) -> Path:
-        return self.root / release.api / "specs" / f"{release.spec_sha256}.json"
+        return self.spec_file(release.api, release.spec_sha256)
+
+    def spec_file(self, api: str, spec_sha256: str) -> Path:
+        """The stored bundle of a spec that passed a stage (kept by content hash)."""
+        return self.root / api / "specs" / f"{spec_sha256}.json"
+
+    def production_history(self, api: str) -> list[Release]:
+        """Every release that became production, oldest first (promotions and rollbacks)."""
+        return [release for release in self.history(api) if release.stage == PRODUCTION]
 
     def history(self, api: str) -> list[Release]:
         try:

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from apiops_pipelines.delivery.deployments import DeploymentRegistry
+from apiops_pipelines.delivery.production import Production
+from apiops_pipelines.delivery.staging import StagingRegistry
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.settings import apiops_home
-from apiops_pipelines.delivery.staging import StagingRegistry
 
 
 class PlatformResource(dg.ConfigurableResource):
@@ -37,3 +39,15 @@ class PlatformResource(dg.ConfigurableResource):
 
     def staging(self) -> StagingRegistry:
         return StagingRegistry(self.home_path() / "staging")
+
+    def deployments(self) -> DeploymentRegistry:
+        """Which release is stable and which is the canary, per API (`<home>/deployments/`)."""
+        return DeploymentRegistry(self.home_path() / "deployments")
+
+    def production(self) -> Production:
+        """Production on the running platform (brought up when it is not)."""
+        return Production(self.running(), self.deployments())
+
+    def frontend_url(self, api: str) -> str:
+        """Where the API's production traffic enters: the gateway's frontend, under `/<api>`."""
+        return f"http://{self.platform().store.load().frontend}/{api}"

@@ -226,4 +226,6 @@ class Analysis:
 
     @staticmethod
     def _ordered(table: Table) -> list[str]:
-        return [ALL_OPERATIONS] + sorted(key for key in table if key != ALL_OPERATIONS)
+        """"all operations" first, then by name; nothing at all before the first request."""
+        rest = sorted(key for key in table if key != ALL_OPERATIONS)
+        return ([ALL_OPERATIONS] if ALL_OPERATIONS in table else []) + rest

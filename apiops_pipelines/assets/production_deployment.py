@@ -1,0 +1,91 @@
+"""`production_deployment`: the canary that passed becomes production (engine: delivery/production.py).
+
+The canary takes every request, the old stable is drained (requests in flight finish) and stopped, and the
+release ledger records the release as production, so the breaking-change and load baselines move to it.
+A rollback (the `rollback` job) is recorded on this asset too."""
+
+import time
+from datetime import datetime
+
+import dagster as dg
+
+from apiops_pipelines.assets.canary_release import canary_release
+from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.run_spec import run_spec
+from apiops_pipelines.delivery.release_ledger import PRODUCTION, Release
+from apiops_pipelines.platform import PlatformError
+from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.platform import PlatformResource
+from apiops_pipelines.settings import dagster_url
+
+
+@dg.asset(
+    partitions_def=api_partitions,
+    group_name="lifecycle",
+    deps=[canary_release],
+    kinds={"haproxy"},
+    description="Promotion: the canary takes all traffic, the old stable is drained and stopped with no failed "
+    "request; the release ledger records it as production (the breaking-change and load baselines move to it). "
+    "Rollbacks by the rollback job are recorded here as well.",
+)
+def production_deployment(
+    context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource, platform: PlatformResource
+) -> dg.MaterializeResult:
+    api, run_id = context.partition_key, context.run.run_id
+    spec = run_spec(context)
+    production = platform.production()
+    try:
+        release, replaced = production.promote(api)
+    except PlatformError as exc:
+        raise dg.Failure(description=f"{api}: {exc}", allow_retries=False) from None
+    if release.commit != spec.commit:
+        raise dg.Failure(description=f"{api}: production serves {release.commit[:12]}, not this run's "
+                         f"{spec.commit[:12]}: another run changed it meanwhile", allow_retries=False)  # fmt: skip
+    artifacts.ledger().record(Release(api, PRODUCTION, spec.commit, spec.spec_version, spec.spec_sha256, run_id),
+                              spec.data())  # fmt: skip
+    lead_time = _seconds_since(spec.committed_at)
+    replaced_label = f"{replaced.spec_version} @ {replaced.commit[:12]} ({replaced.server})" if replaced else "none"
+    context.log.info(f"{api}: {spec.spec_version} @ {spec.commit[:12]} is production; replaced {replaced_label}")
+    runs = dagster_url() + "/runs/"
+    return dg.MaterializeResult(
+        metadata={
+            **spec.identity(),
+            "kind": "release",
+            "production_url": dg.MetadataValue.url(platform.frontend_url(api) + "/"),
+            "server": release.server,
+            "program": release.program or "(upstream)",
+            "replaced": replaced_label,
+            "replaced_commit": replaced.commit if replaced else "",
+            "commit_to_production_s": round(lead_time, 1) if lead_time is not None else -1.0,
+            "release_run": dg.MetadataValue.url(runs + run_id),
+            "spec_run": dg.MetadataValue.url(runs + spec.spec_run_id) if spec.spec_run_id else "",
+            "gates": dg.MetadataValue.md(_gates_table(context, api, runs)),
+        },
+    )
+
+
+def _seconds_since(iso: str) -> float | None:
+    try:
+        return time.time() - datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
+
+
+_STAGES = ("api_spec", "spec_validation", "breaking_changes", "staging_deployment", "contract_verification",
+           "fuzz_report", "load_report", "canary_release")  # fmt: skip
+
+
+def _gates_table(context: dg.AssetExecutionContext, api: str, runs: str) -> str:
+    """Each stage's latest materialization for this API (this run's, as the run produced them), linked."""
+    rows = ["| stage | run | materialized |", "|---|---|---|"]
+    for stage in _STAGES:
+        found = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(stage), asset_partitions=[api]), limit=1
+        ).records
+        if not found:
+            rows.append(f"| {stage} | — | — |")
+            continue
+        record = found[0]
+        when = datetime.fromtimestamp(record.timestamp).astimezone().isoformat(timespec="seconds")
+        rows.append(f"| {stage} | [{record.run_id[:8]}]({runs}{record.run_id}) | {when} |")
+    return "\n".join(rows)

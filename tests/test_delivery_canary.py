@@ -1,0 +1,147 @@
+"""canary_release and production_deployment in real runs: HAProxy and supervisord really started, the shop's
+service at real commits, Dagster materializing the stages. Faults are injected through the release's own
+production settings (never measured against a threshold the machine's speed could decide): a clean canary
+promotes, a canary with 10% 5xx or a twice-slower operation is rolled back while the stable keeps serving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pytest
+from delivery_support import Client, Shop, checks, materialized
+from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (fixtures)
+
+from apiops_pipelines.delivery.release_ledger import PRODUCTION
+from apiops_pipelines.platform import Platform
+
+pytestmark = [pytest.mark.slow, needs_haproxy]
+
+
+@pytest.fixture
+def shop(tmp_path: Path, short_folder: Path) -> Iterator[Shop]:
+    with dg.instance_for_test() as instance:
+        shop = Shop(tmp_path, short_folder, instance)
+        try:
+            yield shop
+        finally:
+            take_down(Platform(short_folder / "platform"))
+
+
+def released(shop: Shop, version: str, **options) -> tuple[str, dg.ExecuteInProcessResult]:
+    commit = shop.commit(version, **options)
+    return commit, shop.release(commit)
+
+
+def test_a_first_release_is_routed_after_a_smoke_pass_and_says_there_was_no_comparison(shop):
+    commit, result = released(shop, "1.0.0")
+    assert result.success
+    check = checks(result)["canary_analysis"]
+    assert check.passed
+    assert check.description.startswith("initial release: no canary comparison; smoke pass through the frontend "
+                                        "passed (2/2 operations)")  # fmt: skip
+    production = materialized(result)["production_deployment"]
+    assert (production["commit"], production["replaced"]) == (commit, "none")
+    assert shop.version() == "1.0.0"
+    assert shop.registry.load("shop").stable.commit == commit
+    assert shop.ledger.latest("shop", PRODUCTION).commit == commit
+
+
+def test_a_clean_canary_promotes_with_no_failed_request_during_the_switch(shop):
+    first, _ = released(shop, "1.0.0")
+    old_program = shop.registry.load("shop").stable.program
+    client = Client(shop.url)
+    client.start()
+    commit, result = released(shop, "1.0.1")
+    outcomes = client.stop()
+    assert result.success, result.get_step_failure_events()
+    check = checks(result)["canary_analysis"]
+    assert check.passed and check.description.startswith("pass: ")
+    assert set(outcomes) == {"200"} and outcomes["200"] > 100  # not one failed request, switch included
+    assert set(client.versions) == {"1.0.0", "1.0.1"}  # both arms served the independent client
+    canary = materialized(result)["canary_release"]
+    assert canary["decision"] == "pass" and canary["canary_requests"] >= 90  # 3 steps of at least 30
+    assert canary["stable"].startswith("1.0.0 @ " + first[:12])
+    production = materialized(result)["production_deployment"]
+    assert production["commit"] == commit and production["replaced"].startswith("1.0.0 @ " + first[:12])
+    assert shop.version() == "1.0.1"
+    state = shop.platform.store.load()
+    assert [s.commit for s in state.backend_of("shop").servers] == [commit]  # the old stable is gone ...
+    assert old_program not in state.programs  # ... and stopped
+    report = next(shop.home.glob(f"artifacts/shop/{commit}/canary-*/canary-report.html"))
+    html = report.read_text()
+    assert html.count("<svg") >= 2 and "pass" in html
+
+
+def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving(shop):
+    first, _ = released(shop, "1.0.0")
+    stable = shop.registry.load("shop").stable
+    commit, result = released(shop, "1.0.1", production_env={"SHOP_ERROR_EVERY": "10"})
+    assert not result.success or "production_deployment" not in materialized(result)
+    check = checks(result)["canary_analysis"]
+    assert not check.passed
+    assert check.description.startswith("fail: ")
+    assert "server errors" in check.description or "5xx" in check.description
+    assert "rolled back" in check.description
+    canary = materialized(result)["canary_release"]
+    assert canary["decision"] == "fail"
+    assert 0 <= canary["rolled_back_after_ms"] < 1000  # the weight went to 0 within a second of the verdict
+    assert "production_deployment" not in materialized(result)
+    deployment = shop.registry.load("shop")
+    assert deployment.canary is None and deployment.stable == stable
+    state = shop.platform.store.load()
+    assert [s.name for s in state.backend_of("shop").servers] == [stable.server]
+    assert not any(p.commit == commit for p in state.programs.values())  # the canary's instance is stopped
+    assert {shop.version() for _ in range(20)} == {"1.0.0"}
+    assert shop.ledger.latest("shop", PRODUCTION).commit == first
+
+
+def test_twice_the_latency_on_one_operation_rolls_back_and_names_it(shop):
+    released(shop, "1.0.0")
+    _, result = released(shop, "1.0.1", production_env={"SHOP_ITEM_DELAY_MS": "40"})  # the stable sleeps 20 ms
+    check = checks(result)["canary_analysis"]
+    assert not check.passed
+    assert check.description.startswith("fail: GET /items/{id}: ")
+    assert "Mann-Whitney" in check.description and "HL shift" in check.description
+    assert shop.version() == "1.0.0"
+
+
+def test_a_canary_that_crashes_at_start_fails_the_run_and_leaves_the_stable_untouched(shop):
+    released(shop, "1.0.0")
+    before = shop.platform.store.load().backend_of("shop")
+    client = Client(shop.url)
+    client.start()
+    commit, result = released(shop, "1.0.1", production_env={"SHOP_CRASH": "1"})
+    outcomes = client.stop()
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = failure.event_specific_data.error.message
+    assert f"the release of 'shop' at {commit[:12]} did not start" in message
+    assert "cannot read the production settings" in message  # the service's own last words
+    assert "production keeps serving 1.0.0" in message
+    assert set(outcomes) == {"200"}
+    assert shop.platform.store.load().backend_of("shop") == before
+    assert shop.registry.load("shop").canary is None
+
+
+def test_live_traffic_with_no_users_rolls_back_as_insufficient_data(shop):
+    released(shop, "1.0.0")
+    _, result = released(shop, "1.0.1", traffic="live", max_wait="4s")
+    check = checks(result)["canary_analysis"]
+    assert not check.passed
+    assert check.description.startswith("insufficient data: ")
+    assert shop.registry.load("shop").canary is None
+    assert shop.version() == "1.0.0"
+
+
+def test_the_verify_job_deploys_nothing_and_the_release_job_ends_in_production():
+    from apiops_pipelines.definitions import defs
+
+    def stages(job: str) -> set[str]:
+        return {key.to_user_string() for key in defs.resolve_job_def(job).asset_layer.selected_asset_keys}
+
+    assert stages("verify") == {"api_spec", "spec_validation", "breaking_changes", "staging_deployment",
+                                "contract_verification", "fuzz_report", "load_report"}  # fmt: skip
+    assert {"canary_release", "production_deployment"} <= stages("release")
