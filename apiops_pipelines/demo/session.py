@@ -38,6 +38,24 @@ def wait_for_runs(client: DagsterGraphQL, apis: list[str], timeout_s: float, say
     raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s")
 
 
+def production_line(home: Path, frontend: str, api: str) -> str:
+    """What production serves for `api`, checked through the gateway (its health path must answer 2xx)."""
+    import httpx
+
+    from apiops_pipelines.delivery.deployments import DeploymentRegistry
+
+    stable = DeploymentRegistry(home / "deployments").load(api).stable
+    if stable is None:
+        return f"{api}: nothing in production"
+    url = f"http://{frontend}/{api}/health"
+    try:
+        status = httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError as exc:
+        return f"{api}: production {stable.spec_version} does not answer at {url} ({type(exc).__name__})"
+    verb = "serves" if 200 <= status < 300 else f"answers HTTP {status} for"
+    return f"{api}: production {verb} {stable.spec_version} @ {stable.commit[:12]} at http://{frontend}/{api}/"
+
+
 def _stop_on_signals() -> None:
     """SIGTERM (a supervisor, `kill PID`) and SIGINT stop Dagster too, even when started in the background,
     where the shell hands SIGINT over as ignored."""
@@ -66,11 +84,21 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
         say("  Catalog > mock_server, staging_deployment            the mock's URL, the run's private instance")
         say("  Catalog > contract_verification, fuzz_report, load_report > Checks   pacts replayed, fuzz "
             "failures with curl reproducers, latency per endpoint against the SLO and the baseline")
-        say(f"The mocks answer on the platform's frontend: http://{frontend}/mock/<api>/ (apiops platform status)")
+        say("  Catalog > canary_release > Checks  canary_analysis: the canary against the stable, per step and "
+            "operation, with the HTML report (charts of both arms) linked; a first release gets a smoke pass")
+        say("  Catalog > production_deployment  what production serves, what it replaced, the gates that admitted it")
+        say("  Jobs > rollback > Launchpad       put an earlier production release back (or: apiops rollback API)")
+        say("  Automation > canary_watchdog      rolls back the canary of a run that ended without deciding")
+        say(f"Production answers on the platform's frontend: http://{frontend}/<api>/, the mocks at "
+            f"http://{frontend}/mock/<api>/ (apiops platform status)")
         say("Replay the story of further commits with:  apiops story --next   (or --list, --all)\n")
         if once:
-            statuses = wait_for_runs(DagsterGraphQL(dagster.url), ["bookstore", "orders"], 600, say)
-            return 0 if all(s == "SUCCESS" for s in statuses.values()) else 1
+            apis = ["bookstore", "orders"]
+            statuses = wait_for_runs(DagsterGraphQL(dagster.url), apis, 600, say)
+            serving = [production_line(home, frontend, api) for api in apis]
+            for line in serving:
+                say(line)
+            return 0 if all(s == "SUCCESS" for s in statuses.values()) and all(" serves " in x for x in serving) else 1
         say("Press Ctrl-C to stop.")
         while all(p.poll() is None for p in dagster.processes):
             time.sleep(1)

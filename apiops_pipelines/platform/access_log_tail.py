@@ -9,7 +9,6 @@ lines, never the file's size.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +93,3 @@ def _read_from(path: Path, offset: int, max_bytes: int) -> tuple[list[str], int]
     return text.splitlines(), offset + end
 
 
-def file_size(path: Path | str) -> int:
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0
