@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "apiops_pipelines"
-DAGSTER_LAYER = ("assets", "jobs", "sensors", "resources", "definitions", "commands", "cli", "demo")
+DAGSTER_LAYER = ("assets", "jobs", "sensors", "resources", "definitions", "commands", "cli", "demo", "lineage")
 
 
 def _module_name(path: Path) -> str:

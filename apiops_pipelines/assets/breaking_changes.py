@@ -2,6 +2,7 @@ import json
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import moves_baselines
@@ -83,7 +84,7 @@ def breaking_changes(
     counts = report.counts if report else {"breaking": 0, "non-breaking": 0, "info": 0}
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "baseline": base_label,
             "baseline_commit": baseline.commit if baseline else "",
             "breaking": counts["breaking"],

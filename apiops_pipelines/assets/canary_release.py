@@ -7,6 +7,7 @@ import os
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.canary_evidence import canary_check, canary_metadata
 from apiops_pipelines.assets.load_report import load_report
 from apiops_pipelines.assets.partitions import api_partitions
@@ -71,7 +72,7 @@ def canary_release(
                             f"{result.stale_canary.run_id} left behind first")  # fmt: skip
     check = canary_check(CANARY_ANALYSIS, api, result, reports, spec.commit, platform, scrubber)
     context.log.info(f"{api}: {check.description}")
-    return dg.MaterializeResult(metadata={**spec.identity(), **canary_metadata(result, reports, platform)},
+    return dg.MaterializeResult(metadata={**stage_metadata(context, spec), **canary_metadata(result, reports, platform)},
                                 check_results=[check])  # fmt: skip
 
 

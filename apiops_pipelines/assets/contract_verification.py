@@ -2,6 +2,7 @@ import dataclasses
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import report_folder, staging_url
@@ -78,7 +79,7 @@ def contract_verification(
         context.log.warning(f"{api}: {verification.headline()}")
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "status": verification.status,
             "provider_url": dg.MetadataValue.url(url),
             "consumers": dg.MetadataValue.json(verification.consumers),

@@ -2,6 +2,7 @@ import os
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.contract_verification import contract_verification
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
@@ -63,7 +64,7 @@ def fuzz_report(
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "seed": report.seed,
             "cases": report.cases,
             "operations_tested": report.operations_tested,

@@ -3,6 +3,7 @@ import os
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.fuzz_report import fuzz_report
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
@@ -92,7 +93,7 @@ def load_report(
     total = report.total
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "requests": total.requests,
             "requests_per_s": round(total.rps, 1),
             "p50_ms": total.p50_ms,

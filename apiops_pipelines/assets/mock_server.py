@@ -1,5 +1,6 @@
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.breaking_changes import breaking_changes
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import run_spec
@@ -31,7 +32,7 @@ def mock_server(context: dg.AssetExecutionContext, platform: PlatformResource) -
     context.log.info(f"{api}: mock of {spec.spec_version} at {url} ({instance.program} on {instance.address})")
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "url": dg.MetadataValue.url(url),
             "program": instance.program or "",
             "address": instance.address,

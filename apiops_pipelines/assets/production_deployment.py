@@ -9,10 +9,12 @@ from datetime import datetime
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.canary_release import canary_release
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import run_spec
 from apiops_pipelines.delivery.release_ledger import PRODUCTION, Release
+from apiops_pipelines.lineage.chain import stage_record, walk
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
@@ -49,7 +51,7 @@ def production_deployment(
     runs = dagster_url() + "/runs/"
     return dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "kind": "release",
             "production_url": dg.MetadataValue.url(platform.frontend_url(api) + "/"),
             "server": release.server,
@@ -59,7 +61,7 @@ def production_deployment(
             "commit_to_production_s": round(lead_time, 1) if lead_time is not None else -1.0,
             "release_run": dg.MetadataValue.url(runs + run_id),
             "spec_run": dg.MetadataValue.url(runs + spec.spec_run_id) if spec.spec_run_id else "",
-            "gates": dg.MetadataValue.md(_gates_table(context, api, runs)),
+            "evidence_chain": dg.MetadataValue.md(_evidence_chain(context, api)),
         },
     )
 
@@ -71,21 +73,17 @@ def _seconds_since(iso: str) -> float | None:
         return None
 
 
-_STAGES = ("api_spec", "spec_validation", "breaking_changes", "staging_deployment", "contract_verification",
-           "fuzz_report", "load_report", "canary_release")  # fmt: skip
-
-
-def _gates_table(context: dg.AssetExecutionContext, api: str, runs: str) -> str:
-    """Each stage's latest materialization for this API (this run's, as the run produced them), linked."""
-    rows = ["| stage | run | materialized |", "|---|---|---|"]
-    for stage in _STAGES:
-        found = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(stage), asset_partitions=[api]), limit=1
-        ).records
-        if not found:
-            rows.append(f"| {stage} | — | — |")
-            continue
-        record = found[0]
-        when = datetime.fromtimestamp(record.timestamp).astimezone().isoformat(timespec="seconds")
-        rows.append(f"| {stage} | [{record.run_id[:8]}]({runs}{record.run_id}) | {when} |")
+def _evidence_chain(context: dg.AssetExecutionContext, api: str) -> str:
+    """The canary this release passed and everything it came from, by Dagster's input event pointers, each
+    stage linked to its event and run, with its checks."""
+    found = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("canary_release"), asset_partitions=[api]), limit=1
+    ).records
+    if not found:
+        return "No canary_release materialization: nothing to walk."
+    rows = ["| stage | materialization | run | checks |", "|---|---|---|---|"]
+    for node in walk(context.instance, stage_record(found[0]), api):
+        checks = ", ".join(f"{c.name} {'✅' if c.passed else '❌'}" for c in node.checks) or "—"
+        rows.append(f"| {node.asset} | [event {node.storage_id}]({node.event_url(api)}) | "
+                    f"[{node.run_id[:8]}]({node.run_url}) | {checks} |")  # fmt: skip
     return "\n".join(rows)

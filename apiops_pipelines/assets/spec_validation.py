@@ -1,6 +1,7 @@
 import dagster as dg
 
 from apiops_pipelines.assets.api_spec import api_spec
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_run_spec, run_spec
 from apiops_pipelines.gates.from_git import ruleset_at
@@ -76,7 +77,7 @@ def spec_validation(
     ]  # fmt: skip
     return dg.MaterializeResult(
         metadata={
-            **recorded.identity(),
+            **stage_metadata(context, recorded),
             "validation_errors": sum(f.blocking for f in report.validation),
             "lint_errors": lint_counts["error"],
             "lint_warnings": lint_counts["warning"],

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.breaking_changes import breaking_changes
 from apiops_pipelines.assets.mock_server import mock_server
 from apiops_pipelines.assets.partitions import api_partitions
@@ -55,7 +56,7 @@ def staging_deployment(
     context.log.info(f"{api}: staging instance {instance.program or 'upstream'} at {url} (pid {pid})")
     yield dg.MaterializeResult(
         metadata={
-            **spec.identity(),
+            **stage_metadata(context, spec),
             "url": dg.MetadataValue.url(url),
             "port": int(instance.address.rpartition(":")[2]),
             "pid": pid or 0,
