@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 from gitrepo import TempRepo
+from service_support import free_port
 
 from apiops_pipelines.estate.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
-from apiops_pipelines.platform.runtime import free_port
 from apiops_pipelines.platform.supervisor import pid_alive
 
 needs_haproxy = pytest.mark.skipif(haproxy_binary() is None, reason="haproxy is not installed (apt-get install haproxy)")

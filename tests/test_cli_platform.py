@@ -25,9 +25,9 @@ from platform_support import (
     short_folder,  # noqa: F401 - a fixture
     take_down,
 )
+from service_support import free_port
 
 from apiops_pipelines.platform import Platform
-from apiops_pipelines.platform.runtime import free_port
 from apiops_pipelines.platform.supervisor import pid_alive
 
 pytestmark = needs_haproxy

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from estate_services import EXAMPLES, estate_copy, running_service
+from estate_services import EXAMPLES, estate_copy
+from service_support import free_port, running_service
 
 from apiops_pipelines.contracts import junit_xml, markdown, verify_pacts
-from apiops_pipelines.platform.runtime import free_port
 
 STATES = "/_pact/provider-states"
 
@@ -19,8 +19,8 @@ STATES = "/_pact/provider-states"
 def test_clean_orders_verifies_every_interaction_of_its_v4_pact(tmp_path: Path) -> None:
     estate = estate_copy(tmp_path / "estate")
     pact = estate / "orders/pacts/checkout-orders.json"
-    with running_service(estate, "orders") as url:
-        result = verify_pacts(url, {"orders/pacts/checkout-orders.json": pact.read_bytes()}, "orders",
+    with running_service(estate / "orders") as service:
+        result = verify_pacts(service.url, {"orders/pacts/checkout-orders.json": pact.read_bytes()}, "orders",
                               provider_states=STATES)  # fmt: skip
     assert result.status == "verified" and not result.blocking
     assert result.consumers == ["checkout"]
@@ -33,8 +33,8 @@ def test_clean_orders_verifies_every_interaction_of_its_v4_pact(tmp_path: Path) 
 
 def test_clean_bookstore_verifies_its_v2_and_v3_consumers(tmp_path: Path) -> None:
     estate = estate_copy(tmp_path / "estate")
-    with running_service(estate, "bookstore") as url:
-        result = verify_pacts(url, estate / "bookstore/pacts", "bookstore", provider_states=STATES)
+    with running_service(estate / "bookstore") as service:
+        result = verify_pacts(service.url, estate / "bookstore/pacts", "bookstore", provider_states=STATES)
     assert result.status == "verified"
     assert result.consumers == ["mobile-app", "storefront-web"]
     table = markdown(result)
@@ -45,8 +45,8 @@ def test_clean_bookstore_verifies_its_v2_and_v3_consumers(tmp_path: Path) -> Non
 def test_provider_change_that_breaks_the_checkout_pact_fails_with_its_mismatches(tmp_path: Path) -> None:
     """Story step 02 drops customerId from orders and requires a status filter: the pact must catch both."""
     estate = estate_copy(tmp_path / "estate", "02-breaking-change-without-major-bump")
-    with running_service(estate, "orders") as url:
-        result = verify_pacts(url, estate / "orders/pacts", "orders", provider_states=STATES,
+    with running_service(estate / "orders") as service:
+        result = verify_pacts(service.url, estate / "orders/pacts", "orders", provider_states=STATES,
                               work_dir=tmp_path / "work")  # fmt: skip
     assert result.status == "failed" and result.blocking
     failed = {v.description: v for v in result.interactions if v.outcome == "failed"}
@@ -108,8 +108,8 @@ def test_a_failing_pending_interaction_is_reported_but_does_not_block(tmp_path: 
             "interactions": [interaction("a health check", 200, False), interaction("a teapot", 418, True)],
             "metadata": {"pactSpecification": {"version": "4.0"}}}  # fmt: skip
     estate = estate_copy(tmp_path / "estate")
-    with running_service(estate, "orders") as url:
-        result = verify_pacts(url, {"ops.json": json.dumps(pact).encode()}, "orders")
+    with running_service(estate / "orders") as service:
+        result = verify_pacts(service.url, {"ops.json": json.dumps(pact).encode()}, "orders")
     outcomes = {v.description: v.outcome for v in result.interactions}
     assert outcomes == {"a health check": "passed", "a teapot": "pending-failed"}
     assert result.status == "verified" and not result.blocking
@@ -121,9 +121,9 @@ def test_contracts_headers_replace_the_pacts_token_and_the_secret_shows_nowhere(
     """The consumers' pacts record `Bearer demo-token`; staging wants its own token, from the environment."""
     secret = "st4ging-5e1f0c"
     estate = estate_copy(tmp_path / "estate")
-    with running_service(estate, "bookstore", env={"BOOKSTORE_TOKEN": secret}) as url:
-        refused = verify_pacts(url, estate / "bookstore/pacts", "bookstore", provider_states=STATES)
-        accepted = verify_pacts(url, estate / "bookstore/pacts", "bookstore", provider_states=STATES,
+    with running_service(estate / "bookstore", env={"BOOKSTORE_TOKEN": secret}) as service:
+        refused = verify_pacts(service.url, estate / "bookstore/pacts", "bookstore", provider_states=STATES)
+        accepted = verify_pacts(service.url, estate / "bookstore/pacts", "bookstore", provider_states=STATES,
                                 headers={"Authorization": "Bearer ${APIOPS_TEST_STAGING_TOKEN}"},
                                 environ={"APIOPS_TEST_STAGING_TOKEN": secret}, work_dir=tmp_path / "work")  # fmt: skip
     assert refused.status == "failed"  # the pacts' own token is not staging's: the headers are what made it pass
@@ -134,6 +134,7 @@ def test_contracts_headers_replace_the_pacts_token_and_the_secret_shows_nowhere(
 
 
 def test_a_contracts_header_whose_variable_is_unset_names_the_key_and_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"contracts\.headers\.Authorization: \$\{NOT_SET_ANYWHERE\} is not set"):
+    with pytest.raises(ValueError, match=r"contracts\.headers\.Authorization: \$\{NOT_SET_ANYWHERE\} is not set .*\. "
+                                         r"Fix: set NOT_SET_ANYWHERE where the pipeline runs"):
         verify_pacts("http://127.0.0.1:9", {}, "orders", headers={"Authorization": "Bearer ${NOT_SET_ANYWHERE}"},
                      environ={})  # fmt: skip

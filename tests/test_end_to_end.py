@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gitrepo import TempRepo, api
+from service_support import free_port
 
 from apiops_pipelines.dagster_graphql import DagsterGraphQL
 from apiops_pipelines.demo.dagster_processes import DagsterProcesses
@@ -18,11 +18,6 @@ from apiops_pipelines.platform import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(what: str, probe, timeout_s: float, logs: Path):

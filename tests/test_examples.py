@@ -23,13 +23,10 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -37,6 +34,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 import yaml
+from service_support import Service, running_service
 
 from apiops_pipelines.demo.estate import apply_step, story_steps
 
@@ -50,14 +48,17 @@ STEPS = sorted(path.name for path in STORY.iterdir() if (path / "step.yaml").is_
 HTTP_METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 APIOPS_KEYS: dict[str, set[str]] = {
-    "": {"name", "spec", "governance", "service", "contracts", "fuzz", "load", "canary"},
+    "": {"name", "spec", "governance", "service", "contracts", "fuzz", "load", "canary", "environments"},
     "governance": {"ruleset"},
     "service": {"command", "cwd", "env", "health", "ready_timeout"},
     "contracts": {"pacts", "provider_states"},
     "fuzz": {"max_examples", "exclude", "headers"},
     "load": {"locustfile", "users", "duration", "slo"},
     "load.slo": {"p95_ms", "error_rate", "min_rps"},
-    "canary": {"steps", "interval", "max_error_rate_increase", "max_latency_ratio"},
+    "canary": {"steps", "interval", "max_error_rate_increase", "max_latency_ratio", "min_requests", "max_wait", "rps"},
+    "environments": {"staging", "production"},
+    "environments.staging": {"env", "upstream", "ready_timeout"},
+    "environments.production": {"env", "upstream", "ready_timeout"},
 }
 STEP_KEYS = {"message", "author", "expect", "delete", "restore"}
 
@@ -177,98 +178,7 @@ def assert_matches_schema(spec: dict[str, Any], schema: dict[str, Any], value: A
     )
 
 
-# --- helpers: running services ----------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def expand_env(value: str, env: dict[str, str]) -> str:
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env.get(m.group(1), ""), value)
-
-
-@dataclass
-class Service:
-    api: str
-    base_url: str
-    process: subprocess.Popen
-    api_dir: Path
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(self.base_url + path, timeout=10, **kwargs)
-
-    def set_state(self, state: str, **params: Any) -> None:
-        path = apiops(self.api_dir)["contracts"]["provider_states"]
-        response = httpx.post(
-            self.base_url + path,
-            json={"state": state, "params": params, "action": "setup"},
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-
-
-@contextlib.contextmanager
-def running_service(api_dir: Path) -> Iterator[Service]:
-    """Start the service the way apiops.yaml says; stop it by PID afterwards."""
-    config = apiops(api_dir)["service"]
-    port = free_port()
-    command = [
-        sys.executable if part == "python" else str(part).replace("{port}", str(port))
-        for part in config["command"]
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "BOOKSTORE_TOKEN"}
-    for key, value in (config.get("env") or {}).items():
-        env[key] = expand_env(str(value), env)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of examples/
-    base_url = f"http://127.0.0.1:{port}"
-    health_url = base_url + config["health"]
-    timeout = min(parse_seconds(config.get("ready_timeout", "30s")), 30.0)
-
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command,
-            cwd=api_dir / config["cwd"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def output() -> str:
-            log.seek(0)
-            return log.read().decode("utf-8", "replace")[-4000:]
-
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(
-                        f"{api_dir.name} exited with {process.returncode} before becoming "
-                        f"healthy.\ncommand: {command}\noutput:\n{output()}"
-                    )
-                try:
-                    if httpx.get(health_url, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"{api_dir.name} was not healthy at {health_url} after {timeout:.0f}s."
-                        f"\ncommand: {command}\noutput:\n{output()}"
-                    )
-                time.sleep(0.1)
-            yield Service(api_dir.name, base_url, process, api_dir)
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+# --- helpers: pacts ---------------------------------------------------------
 
 
 def verify_pacts(service: Service, source: Path) -> str:
@@ -278,9 +188,9 @@ def verify_pacts(service: Service, source: Path) -> str:
     states = apiops(service.api_dir)["contracts"]["provider_states"]
     verifier = (
         Verifier(service.api, host="127.0.0.1")
-        .add_transport(url=service.base_url)
+        .add_transport(url=service.url)
         .add_source(source)
-        .state_handler(service.base_url + states, body=True)
+        .state_handler(service.url + states, body=True)
     )
     try:
         verifier.verify()
@@ -442,6 +352,7 @@ def test_story_steps_are_well_formed() -> None:
         "03-revert-breaking-change",
         "04-edge-input-bug",
         "05-slow-service",
+        "06-production-only-misconfiguration",
     ]
     for step in STEPS:
         meta = load_yaml(STORY / step / "step.yaml")
@@ -467,7 +378,7 @@ def test_story_changes_what_each_step_says(trees: dict[int, Path]) -> None:
         return load_yaml(spec_path(trees[step] / api))["info"]["version"]
 
     additive, breaking = step_index("01-"), step_index("02-")
-    revert, edge_bug, slow = step_index("03-"), step_index("04-"), step_index("05-")
+    revert, edge_bug, slow, misconfigured = step_index("03-"), step_index("04-"), step_index("05-"), step_index("06-")
 
     assert "openapi.yaml" in changed(additive, "bookstore")
     assert "service/app.py" in changed(additive, "bookstore")
@@ -486,6 +397,11 @@ def test_story_changes_what_each_step_says(trees: dict[int, Path]) -> None:
 
     assert changed(slow, "orders") == {"service/app.py"}
     assert not changed(slow, "bookstore")
+
+    assert changed(misconfigured, "orders") == {"apiops.yaml", "service/app.py"}
+    assert not changed(misconfigured, "bookstore")
+    production = apiops(trees[misconfigured] / "orders")["environments"]["production"]
+    assert production == {"env": {"ORDERS_CURRENCY": "EURO"}} and "environments" not in apiops(trees[slow] / "orders")
 
 
 # --- pacts --------------------------------------------------------------------
@@ -586,7 +502,7 @@ def test_bookstore_write_operations_match_the_spec(services: Any) -> None:
     spec = bundled_spec(ESTATE / "bookstore")
     paths = spec["paths"]
     new_book = paths["/books"]["post"]["requestBody"]["content"]["application/json"]["example"]
-    url = service.base_url + "/books"
+    url = service.url + "/books"
 
     anonymous = httpx.post(url, json=new_book, timeout=10)
     assert anonymous.status_code == 401
@@ -614,7 +530,7 @@ def test_bookstore_write_operations_match_the_spec(services: Any) -> None:
     malformed = httpx.post(url, content=b"{not json", headers=auth, timeout=10)
     assert malformed.status_code == 400
 
-    book_url = service.base_url + created.headers["location"]
+    book_url = service.url + created.headers["location"]
     assert httpx.delete(book_url, timeout=10).status_code == 401
     assert httpx.delete(book_url, headers=auth, timeout=10).status_code == 204
     assert httpx.delete(book_url, headers=auth, timeout=10).status_code == 404
@@ -628,12 +544,12 @@ def test_orders_write_operations_match_the_spec(services: Any) -> None:
     new_order = spec["paths"]["/orders"]["post"]["requestBody"]["content"]["application/json"][
         "example"
     ]
-    created = httpx.post(service.base_url + "/orders", json=new_order, timeout=10)
+    created = httpx.post(service.url + "/orders", json=new_order, timeout=10)
     assert created.status_code == 201, created.text
     assert_matches_schema(spec, order_schema, created.json(), "created order")
     assert created.json()["paidAt"] is None
 
-    pay_url = f"{service.base_url}/orders/{created.json()['id']}/pay"
+    pay_url = f"{service.url}/orders/{created.json()['id']}/pay"
     paid = httpx.post(pay_url, timeout=10)
     assert paid.status_code == 200, paid.text
     assert_matches_schema(spec, order_schema, paid.json(), "paid order")
@@ -644,7 +560,7 @@ def test_orders_write_operations_match_the_spec(services: Any) -> None:
     assert again.headers["content-type"] == "application/problem+json"
 
     bad = httpx.post(
-        service.base_url + "/orders",
+        service.url + "/orders",
         json={"customerId": "cus_1", "items": [{"sku": "BK-0001", "quantity": 0}]},
         timeout=10,
     )
@@ -658,7 +574,7 @@ def test_bookstore_accepts_any_token_when_none_is_configured(tmp_path: Path) -> 
     del config["service"]["env"]["BOOKSTORE_TOKEN"]
     (api_dir / "apiops.yaml").write_text(yaml.safe_dump(config))
     with running_service(api_dir) as service:
-        url = service.base_url + "/books/1"
+        url = service.url + "/books/1"
         assert httpx.delete(url, headers={"Authorization": "Bearer"}).status_code == 401
         assert httpx.delete(url, headers={"Authorization": "Bearer anything"}).status_code == 204
 
@@ -672,7 +588,7 @@ def test_bookstore_locustfile_runs_without_failures(services: Any) -> None:
         result = subprocess.run(
             [
                 sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-                "-u", "5", "-r", "5", "-t", "3s", "--host", service.base_url, "--only-summary",
+                "-u", "5", "-r", "5", "-t", "3s", "--host", service.url, "--only-summary",
             ],
             cwd=workdir,
             env=env,

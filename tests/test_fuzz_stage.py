@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from estate_services import bundled_spec, estate_copy, running_service
+from estate_services import bundled_spec, estate_copy
+from service_support import running_service
 
 from apiops_pipelines.estate.api_config import FuzzConfig
 from apiops_pipelines.fuzz import PHASES, FuzzReport, markdown, run_fuzz
@@ -23,8 +24,8 @@ SECRET = "s3cr3t-7f1d9a"  # unique enough that finding it anywhere means a leak
 def _fuzz(estate: Path, api: str, report_dir: Path, config: FuzzConfig | None = None,
           service_env: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> FuzzReport:  # fmt: skip
     config = config or FuzzConfig(max_examples=5, exclude=["DELETE /books/{bookId}"] if api == "bookstore" else [])
-    with running_service(estate, api, env=service_env) as url:
-        return run_fuzz(bundled_spec(estate, api), url, config, report_dir, seed=7, workers=2,
+    with running_service(estate / api, env=service_env) as service:
+        return run_fuzz(bundled_spec(estate, api), service.url, config, report_dir, seed=7, workers=2,
                         environ={**os.environ, **(environ or {})})  # fmt: skip
 
 
@@ -61,8 +62,9 @@ def edge_input_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[FuzzReport
     root = tmp_path_factory.mktemp("edge")
     estate = estate_copy(root / "estate", "01-additive-change", "04-edge-input-bug")
     config = FuzzConfig(max_examples=10, exclude=["DELETE /books/{bookId}"])
-    with running_service(estate, "bookstore") as url:
-        return run_fuzz(bundled_spec(estate, "bookstore"), url, config, root / "fuzz", seed=7, workers=2), estate, url
+    with running_service(estate / "bookstore") as service:
+        report = run_fuzz(bundled_spec(estate, "bookstore"), service.url, config, root / "fuzz", seed=7, workers=2)
+    return report, estate, service.url
 
 
 def test_edge_input_500_blocks_with_a_curl_reproducer_that_reproduces(edge_input_run: tuple[FuzzReport, Path, str]
@@ -77,8 +79,8 @@ def test_edge_input_500_blocks_with_a_curl_reproducer_that_reproduces(edge_input
     assert "Server error on GET /books" in report.headline()
     assert "```sh\ncurl -X GET" in markdown(report)
     # A fresh instance holds only the seeded books: fewer than when the case failed, so it fails again.
-    with running_service(estate, "bookstore") as url:
-        replay = example.curl.replace(fuzzed_url, url) + " -s -o /dev/null -w '%{http_code}'"
+    with running_service(estate / "bookstore") as service:
+        replay = example.curl.replace(fuzzed_url, service.url) + " -s -o /dev/null -w '%{http_code}'"
         replayed = subprocess.run(["bash", "-c", replay], capture_output=True, text=True, timeout=30)
     assert replayed.stdout == "500"
 

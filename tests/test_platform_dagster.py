@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import dagster as dg
 import httpx
 import pytest
 from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
+from service_support import free_port
 
 from apiops_pipelines.assets.api_spec import api_spec
 from apiops_pipelines.assets.breaking_changes import breaking_changes
@@ -28,11 +28,6 @@ from apiops_pipelines.sensors.staging_teardown import staging_teardown
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(haproxy_binary() is None, reason="apt-get install haproxy")]
 STAGES = [api_spec, spec_validation, breaking_changes, mock_server, staging_deployment]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

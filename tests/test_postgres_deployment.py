@@ -20,7 +20,8 @@ from dagster._serdes import deserialize_value
 from gitrepo import TempRepo, api
 from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (a fixture)
 from postgres_support import PostgresServer, needs_postgres, running_postgres
-from test_end_to_end import finished_run, free_port, wait_for
+from service_support import free_port
+from test_end_to_end import finished_run, wait_for
 
 from apiops_pipelines.dagster_graphql import DagsterGraphQL
 from apiops_pipelines.demo.dagster_processes import DagsterProcesses, initialize_storage
