@@ -1,6 +1,13 @@
-"""Load against the example services, really started, with Locust in processes of its own: the clean
-services meet their SLO, the story's slow orders listing fails both gates, and the process that runs the
-engine never imports locust or gevent."""
+"""Load against the example services, really started, with Locust in processes of its own: the generated and
+the API's own locustfiles run without failures, the story's slow orders listing fails both gates, server
+errors count against the error rate, and the process that runs the engine never imports locust or gevent.
+
+No verdict here comes from how fast this machine happens to be: a gate that passes is judged on what does not
+depend on speed (failures), and a gate that fails does so because of a slowdown or a fault the test puts in,
+compared with a baseline recorded once rather than measured beside it. A slower machine only makes a slow
+service slower, so those verdicts stand on any machine. The gates' arithmetic is pinned on constructed
+statistics in test_load_units.py.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,13 +25,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from estate_services import api_config, bundled_spec, estate_copy, running_service
+from estate_services import api_config, bundled_spec, estate_copy
+from service_support import running_service
 
-from apiops_pipelines.estate.api_config import LoadConfig
+from apiops_pipelines.estate.api_config import LoadConfig, SloConfig
 from apiops_pipelines.load import LoadRunError, markdown, regression_gate, run_load, slo_gate
 
 pytestmark = pytest.mark.slow
 DURATION = 3
+
+# The clean orders service's own run (examples/estate, 20 users, 3 s, generated locustfile), recorded on a
+# quiet 2-core machine: every request pays one 30 ms database round trip.
+RECORDED_CLEAN_ORDERS = {"version": 1, "endpoints": {
+    "GET /orders": {"requests": 154, "failures": 0, "rps": 50.4, "p50_ms": 31.0, "p95_ms": 44.0, "p99_ms": 51.0,
+                    "average_ms": 32.4, "max_ms": 51.5},
+    "GET /orders/{orderId}": {"requests": 157, "failures": 0, "rps": 51.3, "p50_ms": 31.0, "p95_ms": 43.0,
+                              "p99_ms": 52.0, "average_ms": 32.5, "max_ms": 58.2},
+}}  # fmt: skip
 
 
 def _short(config: LoadConfig) -> LoadConfig:
@@ -45,14 +63,15 @@ def clean_orders_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         config = LoadConfig.model_validate_json({_short(api_config(estate, "orders").load).model_dump_json()!r})
         report = run_load(sys.argv[1], config, Path({str(root / "load")!r}),
                           spec=json.loads(Path({str(root / "spec.json")!r}).read_text()))
-        gate = slo_gate(report, config.slo)
-        print(json.dumps({{"baseline": report.to_baseline(), "slo_passed": gate.passed, "summary": gate.summary,
+        gate = slo_gate(report, SloConfig(error_rate=config.slo.error_rate))
+        print(json.dumps({{"baseline": report.to_baseline(), "errors_gate": gate.passed, "summary": gate.summary,
                           "markdown": markdown(report, [gate]), "processes": report.processes,
                           "html": str(report.files["html"]),
                           "imported": sorted(m for m in ("locust", "gevent") if m in sys.modules)}}))
     """)
-    with running_service(estate, "orders") as url:
-        done = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True, timeout=120)
+    with running_service(estate / "orders") as service:
+        done = subprocess.run([sys.executable, "-c", script, service.url], capture_output=True, text=True,
+                              timeout=180)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -62,38 +81,43 @@ def test_locust_and_gevent_are_never_imported_by_the_engine_process(clean_orders
     assert clean_orders_run["imported"] == []
 
 
-def test_clean_orders_meets_its_slo_with_a_generated_locustfile(clean_orders_run: dict[str, Any]) -> None:
-    assert clean_orders_run["slo_passed"], clean_orders_run["markdown"]
+def test_clean_orders_runs_its_generated_locustfile_without_a_failure(clean_orders_run: dict[str, Any]) -> None:
+    """The error-rate objective passes on any machine; the latency figures are reported, not judged here."""
+    assert clean_orders_run["errors_gate"], clean_orders_run["markdown"]
     endpoints = clean_orders_run["baseline"]["endpoints"]
     assert set(endpoints) == {"GET /orders", "GET /orders/{orderId}"}  # GETs only, /health left out
-    assert all(e["requests"] > 0 and e["failures"] == 0 for e in endpoints.values())
+    assert all(e["requests"] > 0 and e["failures"] == 0 and e["p95_ms"] > 0 for e in endpoints.values())
     assert clean_orders_run["processes"] == min(os.cpu_count() or 1, 20)
     assert Path(clean_orders_run["html"]).read_text().lstrip().lower().startswith("<!doctype html")
 
 
-def test_slow_orders_listing_fails_the_regression_gate_and_the_slo(clean_orders_run: dict[str, Any],
-                                                                   tmp_path: Path) -> None:  # fmt: skip
-    """Story step 05: one extra database round trip per listed order makes GET /orders several times slower."""
+def test_slow_orders_listing_fails_the_regression_gate_and_the_p95_objective(tmp_path: Path) -> None:
+    """Story step 05: one extra database round trip (30 ms, asleep) per listed order, so listing the five
+    seeded orders takes at least 180 ms: GET /orders regresses against the recorded clean run (p95 44 ms) and
+    the SLO's p95 of 80 ms is missed, however busy the machine (busier only makes it slower)."""
     estate = estate_copy(tmp_path / "estate", "05-slow-service")
     config = _short(api_config(estate, "orders").load)
-    with running_service(estate, "orders") as url:
-        report = run_load(url, config, tmp_path / "load", spec=bundled_spec(estate, "orders"))
-    regression = regression_gate(report, clean_orders_run["baseline"])
+    with running_service(estate / "orders") as service:
+        report = run_load(service.url, config, tmp_path / "load", spec=bundled_spec(estate, "orders"))
+    regression = regression_gate(report, RECORDED_CLEAN_ORDERS)
     assert not regression.passed, markdown(report, [regression])
     blocking = [f.message for f in regression.findings if f.blocking]
-    assert any(m.startswith("GET /orders: p95 ") and "x the production baseline" in m for m in blocking), blocking
+    assert any(m.startswith("GET /orders: p95 ") and "x the production baseline (44 ms)" in m for m in blocking)
     slo = slo_gate(report, config.slo)
-    assert not slo.passed and [f.rule for f in slo.findings] == ["load-slo-p95"]
+    assert "load-slo-p95" in [f.rule for f in slo.findings], slo.summary
+    assert "load-slo-error-rate" not in [f.rule for f in slo.findings], slo.summary  # slow, not failing
 
 
-def test_bookstore_runs_its_own_locustfile_within_its_slo(tmp_path: Path) -> None:
+def test_bookstore_runs_its_own_locustfile_from_its_folder_without_a_failure(tmp_path: Path) -> None:
+    """Its POSTs carry the token the service was started with (BOOKSTORE_TOKEN): a wrong one fails them."""
     estate = estate_copy(tmp_path / "estate")
     config = _short(api_config(estate, "bookstore").load)
-    with running_service(estate, "bookstore") as url:
-        report = run_load(url, config, tmp_path / "load", locustfile=estate / "bookstore/load/locustfile.py")
-    gate = slo_gate(report, config.slo)
-    assert gate.passed, markdown(report, [gate])
+    with running_service(estate / "bookstore") as service:
+        report = run_load(service.url, config, tmp_path / "load", locustfile=estate / "bookstore/load/locustfile.py")
     assert {e.key for e in report.endpoints} == {"GET /books", "GET /books/{bookId}", "POST /books"}
+    assert all(e.requests > 0 for e in report.endpoints)
+    assert report.total.failures == 0 and report.errors == (), report.errors
+    assert slo_gate(report, SloConfig(error_rate=config.slo.error_rate)).passed
     assert report.locustfile.endswith("load/locustfile.py")
 
 
@@ -101,11 +125,13 @@ def test_server_errors_under_load_count_against_the_error_rate(tmp_path: Path) -
     """Story step 04's 500s on empty catalogue pages, hit by generated parameters (offsets past the end)."""
     estate = estate_copy(tmp_path / "estate", "01-additive-change", "04-edge-input-bug")
     config = _short(api_config(estate, "bookstore").load)
-    with running_service(estate, "bookstore") as url:
-        report = run_load(url, config, tmp_path / "load", spec=bundled_spec(estate, "bookstore"))
+    with running_service(estate / "bookstore") as service:
+        report = run_load(service.url, config, tmp_path / "load", spec=bundled_spec(estate, "bookstore"))
     assert any(e.name == "/books" and "HTTP 500" in e.error for e in report.errors), report.errors
     gate = slo_gate(report, config.slo)
-    assert "load-slo-error-rate" in [f.rule for f in gate.findings]
+    [finding] = [f for f in gate.findings if f.rule == "load-slo-error-rate"]
+    total = report.total
+    assert f"({total.failures} of {total.requests})" in finding.message and total.error_rate > 0.01, finding.message
 
 
 def test_a_broken_locustfile_fails_with_locusts_own_message(tmp_path: Path) -> None:
@@ -123,9 +149,10 @@ ANSWERS: dict[str, tuple[int, dict[str, str]]] = {
 
 
 @contextmanager
-def _recording_server(answers: dict[str, tuple[int, dict[str, str]]]) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A real HTTP/1.1 server on 127.0.0.1 answering `answers` by path; yields its URL and the headers of every
-    request it received (with the request path under "path")."""
+def _recording_server(answers: dict[str, tuple[int, dict[str, str]]], delay_s: float = 0.0,
+                      ) -> Iterator[tuple[str, list[dict[str, str]]]]:  # fmt: skip
+    """A real HTTP/1.1 server on 127.0.0.1 answering `answers` by path, each answer at least `delay_s` late;
+    yields its URL and the headers of every request it received (with the request path under "path")."""
     seen: list[dict[str, str]] = []
 
     class Answer(BaseHTTPRequestHandler):
@@ -135,6 +162,8 @@ def _recording_server(answers: dict[str, tuple[int, dict[str, str]]]) -> Iterato
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             seen.append({"path": self.path, **dict(self.headers)})
             status, headers = answers.get(self.path.split("?")[0], (404, {}))
+            if delay_s:
+                time.sleep(delay_s)  # the injected fault: a floor under every response time
             self.send_response(status)
             for name, value in {**headers, "Content-Length": "2"}.items():
                 self.send_header(name, value)
@@ -220,3 +249,22 @@ def test_a_single_process_run_reports_every_request_the_service_received(tmp_pat
         row = percentiles[(stats.method, stats.name)]
         assert (stats.p50_ms, stats.p95_ms, stats.p99_ms) == (row["0.5"], row["0.95"], row["0.99"])
         assert stats.rps == pytest.approx(rates[(stats.method, stats.name)], rel=1e-9)
+
+
+def test_an_injected_delay_fails_the_p95_throughput_and_regression_gates_on_any_machine(tmp_path: Path) -> None:
+    """A fault put in, not a speed measured: every answer waits 300 ms, so p95 is at least 300 ms and ten users
+    send at most about 33 requests/s, whatever the machine (a busier one is only slower). The baseline is a
+    constructed fast run of the same endpoint."""
+    spec = {"openapi": "3.1.0", "info": {"title": "slow", "version": "1"},
+            "paths": {"/slow": {"get": {"responses": {"200": {"description": "ok"}}}}}}  # fmt: skip
+    with _recording_server({"/slow": (200, {})}, delay_s=0.3) as (url, seen):
+        report = run_load(url, LoadConfig(users=10, duration=4), tmp_path / "load", spec=spec, processes=1,
+                          wait=(0.0, 0.0))  # fmt: skip
+    assert len(seen) == report.total.requests and report.total.failures == 0
+    slo = slo_gate(report, SloConfig(p95_ms=250, error_rate=0.01, min_rps=50))
+    assert [f.rule for f in slo.findings] == ["load-slo-p95", "load-slo-min-rps"], slo.summary
+    # about 130 requests in 4 s; the gate compares an endpoint from 20 on
+    assert report.total.requests >= 20, "too few requests for a percentile: the regression gate would compare none"
+    fast = {"version": 1, "endpoints": {"GET /slow": {"requests": 500, "p95_ms": 5.0}}}
+    regression = regression_gate(report, fast)
+    assert [f.rule for f in regression.findings] == ["load-regression-p95"], regression.summary

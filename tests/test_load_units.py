@@ -111,6 +111,37 @@ def test_regression_gate_ignores_noise_sparse_endpoints_and_a_missing_baseline()
     assert regression_gate(_report(_stats("GET /a", 999)), None).summary.startswith("no production baseline")
 
 
+def test_regression_gate_draws_its_lines_exactly_at_the_ratio_and_the_delta() -> None:
+    """Strictly over the ratio and at least the delta blocks; at the ratio, or a step under the delta, does not."""
+    baseline = _report(_stats("GET /a", 40), _stats("GET /b", 10)).to_baseline()
+    at_ratio = regression_gate(_report(_stats("GET /a", 60), _stats("GET /b", 10)), baseline)
+    assert at_ratio.passed and at_ratio.summary == "2 endpoint(s) within 1.5x their p95 in the production baseline"
+    over = regression_gate(_report(_stats("GET /a", 61), _stats("GET /b", 19.9)), baseline)
+    assert [f.message for f in over.findings if f.blocking] == [
+        "GET /a: p95 61 ms is 1.5x the production baseline (40 ms); the limit is 1.5x"]  # /b: 9.9 ms slower only
+    assert not regression_gate(_report(_stats("GET /b", 20)), baseline).passed  # 2x and exactly 10 ms slower
+
+
+def test_an_endpoint_whose_baseline_p95_rounded_to_zero_still_regresses() -> None:
+    """Locust rounds response times to whole milliseconds, so a sub-millisecond endpoint (a mock, a cache hit)
+    records p95 0 ms: the gate skipped any endpoint whose baseline was 0, and such an endpoint turning 500 ms
+    slow passed."""
+    baseline = _report(_stats("GET /cached", 0)).to_baseline()
+    gate = regression_gate(_report(_stats("GET /cached", 500)), baseline)
+    assert [f.message for f in gate.findings if f.blocking] == [
+        "GET /cached: p95 500 ms is over 1.5x the production baseline (0 ms); the limit is 1.5x"]
+    assert regression_gate(_report(_stats("GET /cached", 9)), baseline).passed  # under the 10 ms floor: noise
+
+
+def test_slo_gate_limits_are_inclusive() -> None:
+    """A run exactly at each objective meets it."""
+    report = _report(_stats("GET /a", 250), total=_stats(" Aggregated", 250, requests=100, failures=1, rps=50))
+    gate = slo_gate(report, SloConfig(p95_ms=250, p99_ms=300, error_rate=0.01, min_rps=50))
+    assert gate.passed and gate.findings == ()
+    assert gate.summary == "within SLO: p95 250 ms, p99 300 ms, errors 1.00%, 50.0 requests/s"
+    assert slo_gate(report, SloConfig()).summary.startswith("no SLO set (load.slo)")
+
+
 def test_load_refuses_targets_off_loopback_before_starting(tmp_path: Path) -> None:
     with pytest.raises(TargetNotAllowed):
         run_load("http://192.0.2.10:8080", LoadConfig(), tmp_path / "load", spec={})

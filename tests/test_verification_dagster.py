@@ -14,13 +14,13 @@ import dagster as dg
 import httpx
 import pytest
 from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
+from service_support import free_port
 
 from apiops_pipelines.definitions import defs
 from apiops_pipelines.demo.estate import create_demo_repo, examples_folder
 from apiops_pipelines.estate.git import run_git
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
-from apiops_pipelines.platform.runtime import free_port
 from apiops_pipelines.delivery.release_ledger import GATED, VERIFIED, ReleaseLedger
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
@@ -44,7 +44,12 @@ def instance():
 
 
 class Estate:
-    """The demo repository with short load tests and few fuzz examples, and the jobs run against it."""
+    """The demo repository with short load tests and few fuzz examples, and the jobs run against it.
+
+    Its load SLOs keep their error rates but judge latency and throughput loosely (p95 under 5 s, no minimum
+    rate): whether a shared machine meets the examples' 80 ms is no verdict on the pipeline. The gates' own
+    arithmetic is pinned on constructed statistics (test_load_units.py); a release fails them here through a
+    slowdown too large for any machine to hide."""
 
     def __init__(self, path: Path, home: Path, instance: dg.DagsterInstance) -> None:
         self.path, _ = create_demo_repo(path)
@@ -56,9 +61,11 @@ class Estate:
             "platform": PlatformResource(home=str(home), frontend=f"127.0.0.1:{free_port()}",
                                          stats=f"127.0.0.1:{free_port()}"),
         }  # fmt: skip
-        for api in ("orders", "bookstore"):
-            self.edit(f"{api}/apiops.yaml", ("duration: 20s", "duration: 3s"), ("max_examples: 50", "max_examples: 10"))
-        self.commit("tests: short load tests, few fuzz examples")
+        for api, slo in (("orders", "{p95_ms: 80, error_rate: 0.01, min_rps: 20}"),
+                         ("bookstore", "{p95_ms: 250, error_rate: 0.01, min_rps: 50}")):
+            self.edit(f"{api}/apiops.yaml", ("duration: 20s", "duration: 3s"), ("max_examples: 50", "max_examples: 10"),
+                      (f"slo: {slo}", "slo: {p95_ms: 5000, error_rate: 0.01}"))
+        self.commit("tests: short load tests, few fuzz examples, latency judged loosely")
 
     def edit(self, name: str, *replacements: tuple[str, str]) -> None:
         target = self.path / name
@@ -109,9 +116,13 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluati
             for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
 
 
-def test_clean_orders_passes_every_gate_and_a_3x_slower_listing_fails_the_regression_gate(estate: Estate) -> None:
+def test_clean_orders_passes_every_gate_and_a_six_round_trip_listing_fails_the_regression_gate(estate: Estate) -> None:
     """Story step 05: an extra database round trip per listed order; the spec is unchanged, so only the load
-    stage can catch it."""
+    stage can catch it. Listing the five seeded orders then takes six round trips where the clean release takes
+    one, so GET /orders' p95 is about six times the clean one on any machine: a busy machine lengthens every
+    round trip alike, and only a load generator adding over a quarter second to each response would bring the
+    ratio under 1.5. A bigger slowdown would not do better: under 20 requests in the short run, the endpoint
+    is not compared at all."""
     clean = estate.run("release", "orders")
     assert clean.success
     evaluated = checks(clean)
@@ -139,7 +150,10 @@ def test_clean_orders_passes_every_gate_and_a_3x_slower_listing_fails_the_regres
     regression = checks(slow)["load_no_regression"]
     assert not regression.passed
     assert "GET /orders: p95 " in regression.description, regression.description
-    assert f"x the verified release 1.0.0 @ {verified.commit[:12]}" in regression.description
+    baseline = estate.ledger.load_baseline("orders")  # the clean release: verified, or promoted if the run went on
+    assert baseline is not None and baseline[0].commit == verified.commit
+    assert f"x the {baseline[0].stage} release 1.0.0 @ {verified.commit[:12]}" in regression.description
+    assert checks(slow)["load_within_slo"].passed  # slow, yet within the loose SLO: the regression gate caught it
     assert estate.ledger.latest("orders", VERIFIED).commit == verified.commit  # a slower release is no baseline
 
 
@@ -188,19 +202,33 @@ def test_verify_job_runs_every_gate_moves_no_baseline_and_says_no_consumers(esta
 
 def test_a_secret_header_reaches_the_service_but_no_file_metadata_or_log(estate: Estate, home: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    """fuzz.headers takes `${APIOPS_TEST_SECRET}` from the pipeline's environment (load uses it too, having no
-    load.headers); the token must work (authenticated POSTs succeed) and show nowhere but as the reference.
-    The service accepts any token once BOOKSTORE_TOKEN is unset, so the pacts' own token works as well."""
+    """The service's token, the contracts' and fuzzing's headers and the load test's token all read
+    `${APIOPS_TEST_SECRET}` from the pipeline's environment. The service accepts that token and no other, so
+    an authenticated request that succeeds proves the value arrived expanded: `Bearer ${APIOPS_TEST_SECRET}`
+    sent as written gets a 401, and the test used to pass with it because the service took any token. The
+    secret must show nowhere but as the reference."""
     secret = "s3cr3t-9c1e77d4"
     monkeypatch.setenv("APIOPS_TEST_SECRET", secret)
-    estate.edit("bookstore/apiops.yaml", (", BOOKSTORE_TOKEN: demo-token", ""),
-                ('Authorization: "Bearer demo-token"', 'Authorization: "Bearer ${APIOPS_TEST_SECRET}"'))
-    estate.commit("bookstore: the fuzz token is a secret of the environment")
+    bearer = 'Authorization: "Bearer ${APIOPS_TEST_SECRET}"'
+    estate.edit("bookstore/apiops.yaml",
+                ("BOOKSTORE_TOKEN: demo-token", 'BOOKSTORE_TOKEN: "${APIOPS_TEST_SECRET}"'),
+                ("provider_states: /_pact/provider-states\n",
+                 f"provider_states: /_pact/provider-states\n  headers: {{{bearer}}}\n"),
+                ('Authorization: "Bearer demo-token"', bearer))
+    # the API's own locustfile reads the token from the headers the stage hands it, not from a file
+    estate.edit("bookstore/load/locustfile.py", ("""token = os.environ.get("BOOKSTORE_TOKEN") or "demo-token"
+        self.auth_headers = {"Authorization": f"Bearer {token}"}""",
+                                                 """import json
+        self.auth_headers = json.loads(os.environ["APIOPS_LOAD_HEADERS"])"""))
+    estate.commit("bookstore: the token is a secret of the environment")
     result = estate.run("release", "bookstore")
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     har = httpx.get(metadata(result, "fuzz_report")["har_report"], timeout=10).text
     assert '"status": 201' in har, "no authenticated request succeeded, so the test proves nothing"
     assert "Bearer ${APIOPS_TEST_SECRET}" in har
+    assert checks(result)["consumer_contracts_verified"].description.startswith("all ")  # DELETEs need the token
+    posts = metadata(result, "load_report")["per_endpoint"]["POST /books"]
+    assert posts["requests"] > 0 and posts["failures"] == 0  # each POST must answer 201, as the locustfile checks
     for event in result.all_events:
         assert secret not in str(event.message or "") and secret not in repr(event.event_specific_data)
     leaked = [path for path in home.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]

@@ -78,10 +78,12 @@ def regression_gate(report: LoadReport, baseline: Mapping[str, Any] | None, *, m
                                     f"{endpoint.key}: fewer than {MIN_REQUESTS} requests, not compared"))  # fmt: skip
             continue
         compared += 1
-        was, now = float(before.get("p95_ms", 0.0)), endpoint.p95_ms
-        if was > 0 and now > was * max_ratio and now - was >= min_delta_ms:
+        was, now = max(float(before.get("p95_ms", 0.0)), 0.0), endpoint.p95_ms
+        # a sub-millisecond endpoint records p95 0 (locust rounds to whole ms): any slowdown past the floor counts
+        if now > was * max_ratio and now - was >= min_delta_ms:
+            ratio = f"{now / was:.1f}x" if was > 0 else f"over {max_ratio:g}x"
             findings.append(Finding("load-regression-p95", "error", "",
-                                    f"{endpoint.key}: p95 {now:g} ms is {now / was:.1f}x {label} "
+                                    f"{endpoint.key}: p95 {now:g} ms is {ratio} {label} "
                                     f"({was:g} ms); the limit is {max_ratio:g}x"))  # fmt: skip
     slower = sum(f.blocking for f in findings)
     summary = (f"{slower} of {compared} endpoint(s) slower than {max_ratio:g}x their p95 in {label}" if slower
