@@ -21,7 +21,11 @@ from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.sensors.branch_sensor import verify_branch_sensor
+from apiops_pipelines.notify import NOTIFY_URL_ENV
+from apiops_pipelines.resources.notifier import NotifierResource
 from apiops_pipelines.sensors.canary_watchdog import canary_watchdog
+from apiops_pipelines.sensors.check_failure_notice import notify_check_failures
+from apiops_pipelines.sensors.run_failure_notice import notify_run_failure
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
 from apiops_pipelines.sensors.staging_teardown import staging_teardown
 from apiops_pipelines.settings import (
@@ -30,19 +34,24 @@ from apiops_pipelines.settings import (
 
 # An EnvVar keeps a clone URL's credentials out of the UI; unset, the sensor says what to configure.
 _location = dg.EnvVar(REPO_ENV) if os.environ.get(REPO_ENV) else ""
+# Webhook URLs carry their credential in the path: an EnvVar keeps them out of the UI; unset, nothing is sent.
+_notify_urls = dg.EnvVar(NOTIFY_URL_ENV) if os.environ.get(NOTIFY_URL_ENV) else ""
+_repository = RepositoryResource(
+    location=_location,
+    branch=os.environ.get(BRANCH_ENV) or DEFAULT_BRANCH,
+    home=os.environ.get("APIOPS_HOME", ""),
+    allow_remote_refs=env_flag("APIOPS_ALLOW_REMOTE_REFS"),
+)
 
 defs = dg.Definitions(
     assets=[api_spec, spec_validation, breaking_changes, mock_server, staging_deployment, contract_verification,
             fuzz_report, load_report, canary_release, production_deployment],
     jobs=[release_job, verify_job, rollback_job],
-    sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown, canary_watchdog],
+    sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown, canary_watchdog, notify_run_failure,
+             notify_check_failures],
     resources={
-        "repository": RepositoryResource(
-            location=_location,
-            branch=os.environ.get(BRANCH_ENV) or DEFAULT_BRANCH,
-            home=os.environ.get("APIOPS_HOME", ""),
-            allow_remote_refs=env_flag("APIOPS_ALLOW_REMOTE_REFS"),
-        ),
+        "repository": _repository,
+        "notifier": NotifierResource(urls=_notify_urls, repository=_repository),
         "artifacts": ArtifactStoreResource(home=os.environ.get("APIOPS_HOME", "")),
         "platform": PlatformResource(
             home=os.environ.get("APIOPS_HOME", ""),

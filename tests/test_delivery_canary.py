@@ -12,6 +12,7 @@ import dagster as dg
 import httpx
 import pytest
 from delivery_support import Client, Shop, checks, materialized
+from notify_support import WebhookServer
 from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (fixtures)
 
 from apiops_pipelines.delivery.release_ledger import PRODUCTION
@@ -49,13 +50,17 @@ def test_a_first_release_is_routed_after_a_smoke_pass_and_says_there_was_no_comp
     assert shop.ledger.latest("shop", PRODUCTION).commit == commit
 
 
-def test_a_clean_canary_promotes_with_no_failed_request_during_the_switch(shop):
+def test_a_clean_canary_promotes_with_no_failed_request_during_the_switch(shop, monkeypatch):
     first, _ = released(shop, "1.0.0")
     old_program = shop.registry.load("shop").stable.program
     client = Client(shop.url)
     client.start()
-    commit, result = released(shop, "1.0.1")
+    with WebhookServer() as webhook:
+        monkeypatch.setenv("APIOPS_NOTIFY_URL", webhook.url)
+        commit, result = released(shop, "1.0.1")
     outcomes = client.stop()
+    (promotion,) = [r.json() for r in webhook.received]
+    assert (promotion["event"], promotion["commit"]) == ("promoted_to_production", commit)
     assert result.success, result.get_step_failure_events()
     check = checks(result)["canary_analysis"]
     assert check.passed and check.description.startswith("pass: ")
@@ -75,10 +80,15 @@ def test_a_clean_canary_promotes_with_no_failed_request_during_the_switch(shop):
     assert html.count("<svg") >= 2 and "pass" in html
 
 
-def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving(shop):
+def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving(shop, monkeypatch):
     first, _ = released(shop, "1.0.0")
     stable = shop.registry.load("shop").stable
-    commit, result = released(shop, "1.0.1", production_env={"SHOP_ERROR_EVERY": "10"})
+    with WebhookServer(statuses=(503, 200)) as webhook:  # the first delivery fails and is retried
+        monkeypatch.setenv("APIOPS_NOTIFY_URL", webhook.url)
+        commit, result = released(shop, "1.0.1", production_env={"SHOP_ERROR_EVERY": "10"})
+    notices = [r.json() for r in webhook.received]
+    assert [n["event"] for n in notices] == ["canary_rolled_back", "canary_rolled_back"]  # one retry, same event
+    assert notices[-1]["commit"] == commit and "server errors" in notices[-1]["text"]
     assert not result.success or "production_deployment" not in materialized(result)
     check = checks(result)["canary_analysis"]
     assert not check.passed

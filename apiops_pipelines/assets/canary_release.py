@@ -18,6 +18,8 @@ from apiops_pipelines.delivery.canary_release import CanaryStartError, ReleaseRe
 from apiops_pipelines.platform.instances import materialize
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.notify import canary_rolled_back
+from apiops_pipelines.resources.notifier import notifier_for, run_url
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import allowed_targets
@@ -72,6 +74,10 @@ def canary_release(
                             f"{result.stale_canary.run_id} left behind first")  # fmt: skip
     check = canary_check(CANARY_ANALYSIS, api, result, reports, spec.commit, platform, scrubber)
     context.log.info(f"{api}: {check.description}")
+    if not check.passed:
+        report = platform.platform().report_url(reports / "canary-report.html") or ""
+        notifier_for(repository).notify(canary_rolled_back(api, spec.commit, check.description or "",
+                                                           report_url=report, run_url=run_url(run_id)))  # fmt: skip
     return dg.MaterializeResult(metadata={**stage_metadata(context, spec), **canary_metadata(result, reports, platform)},
                                 check_results=[check])  # fmt: skip
 

@@ -17,7 +17,10 @@ from apiops_pipelines.delivery.release_ledger import PRODUCTION, Release
 from apiops_pipelines.lineage.chain import stage_record, walk
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.notify import promoted_to_production
+from apiops_pipelines.resources.notifier import notifier_for
 from apiops_pipelines.resources.platform import PlatformResource
+from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import dagster_url
 
 
@@ -31,7 +34,8 @@ from apiops_pipelines.settings import dagster_url
     "Rollbacks by the rollback job are recorded here as well.",
 )
 def production_deployment(
-    context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource, platform: PlatformResource
+    context: dg.AssetExecutionContext, repository: RepositoryResource, artifacts: ArtifactStoreResource,
+    platform: PlatformResource,
 ) -> dg.MaterializeResult:
     api, run_id = context.partition_key, context.run.run_id
     spec = run_spec(context)
@@ -49,6 +53,9 @@ def production_deployment(
     replaced_label = f"{replaced.spec_version} @ {replaced.commit[:12]} ({replaced.server})" if replaced else "none"
     context.log.info(f"{api}: {spec.spec_version} @ {spec.commit[:12]} is production; replaced {replaced_label}")
     runs = dagster_url() + "/runs/"
+    notifier_for(repository).notify(promoted_to_production(api, spec.commit, spec.spec_version,
+                                                           replaced=replaced.commit if replaced else "",
+                                                           run_url=runs + run_id))  # fmt: skip
     return dg.MaterializeResult(
         metadata={
             **stage_metadata(context, spec),

@@ -8,9 +8,11 @@ import dagster as dg
 from apiops_pipelines.delivery.rollback import RollbackError, choose_release, roll_back
 from apiops_pipelines.estate.catalog import load_catalog
 from apiops_pipelines.estate.git import GitError
+from apiops_pipelines.notify import production_rolled_back
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.notifier import notifier_for, run_url
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 
@@ -54,6 +56,9 @@ def roll_back_production(
     restored, replaced = result.restored, result.replaced
     replaced_label = f"{replaced.spec_version} @ {replaced.commit[:12]}" if replaced else "none"
     context.log.info(f"{api}: rolled back to {restored.spec_version} @ {restored.commit[:12]} (was {replaced_label})")
+    notifier_for(repository).notify(production_rolled_back(
+        api, restored.commit, restored.reason, replaced=replaced.commit if replaced else "",
+        spec_version=restored.spec_version, requested_by=by, run_url=run_url(context.run.run_id)))  # fmt: skip
     context.log_event(dg.AssetMaterialization(
         asset_key="production_deployment", partition=api,
         description=f"rollback to {restored.spec_version} @ {restored.commit[:12]}: {restored.reason}",

@@ -79,3 +79,11 @@ class NotifierResource(dg.ConfigurableResource):
         for url in sorted({u.strip() for u in self.urls.split(",") if u.strip()}, key=len, reverse=True):
             text = text.replace(url, redact_url(url))
         return mask_url_credentials(text)[:500]
+
+
+def notifier_for(repository: RepositoryResource | None) -> NotifierResource:
+    """The notifier a stage or job uses: the webhooks of `APIOPS_NOTIFY_URL` (none: nothing is sent), scrubbing
+    what the run's repository references. Built where it is needed, so a stage needs no extra resource."""
+    from apiops_pipelines.notify import NOTIFY_URL_ENV
+
+    return NotifierResource(urls=os.environ.get(NOTIFY_URL_ENV, ""), repository=repository)

@@ -3,8 +3,10 @@ weight 0, drained, removed, its instance stopped. Nothing depends on a release r
 
 import dagster as dg
 
+from apiops_pipelines.notify import canary_rolled_back
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.processes import identity_alive
+from apiops_pipelines.resources.notifier import notifier_for, run_url
 from apiops_pipelines.resources.platform import PlatformResource
 
 
@@ -33,6 +35,9 @@ def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResou
         status = run.status.value if run is not None else "unknown run"
         if run is not None and not run.is_finished:
             status = f"{status}, its process gone"
+        notifier_for(None).notify(canary_rolled_back(
+            deployment.api, canary.commit, f"its release run {canary.run_id[:8]} ended without a verdict ({status}); "
+            "the canary was rolled back by canary_watchdog", run_url=run_url(canary.run_id)))  # fmt: skip
         rolled_back.append(f"{deployment.api} ({canary.server}, run {canary.run_id[:8]} {status})")
     if rolled_back:
         context.log.warning("rolled back the canaries of ended runs: " + ", ".join(rolled_back))
