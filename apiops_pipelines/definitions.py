@@ -11,6 +11,7 @@ from apiops_pipelines.assets.contract_verification import contract_verification
 from apiops_pipelines.assets.fuzz_report import fuzz_report
 from apiops_pipelines.assets.load_report import load_report
 from apiops_pipelines.assets.mock_server import mock_server
+from apiops_pipelines.assets.production_checks import production_within_slo
 from apiops_pipelines.assets.production_deployment import production_deployment
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.assets.staging_deployment import staging_deployment
@@ -25,6 +26,7 @@ from apiops_pipelines.notify import NOTIFY_URL_ENV
 from apiops_pipelines.resources.notifier import NotifierResource
 from apiops_pipelines.sensors.canary_watchdog import canary_watchdog
 from apiops_pipelines.sensors.check_failure_notice import notify_check_failures
+from apiops_pipelines.sensors.production_monitor import production_monitor
 from apiops_pipelines.sensors.run_failure_notice import notify_run_failure
 from apiops_pipelines.sensors.git_commit_sensor import git_commit_sensor
 from apiops_pipelines.sensors.staging_teardown import staging_teardown
@@ -46,9 +48,10 @@ _repository = RepositoryResource(
 defs = dg.Definitions(
     assets=[api_spec, spec_validation, breaking_changes, mock_server, staging_deployment, contract_verification,
             fuzz_report, load_report, canary_release, production_deployment],
+    asset_checks=[production_within_slo],
     jobs=[release_job, verify_job, rollback_job],
     sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown, canary_watchdog, notify_run_failure,
-             notify_check_failures],
+             notify_check_failures, production_monitor],
     resources={
         "repository": _repository,
         "notifier": NotifierResource(urls=_notify_urls, repository=_repository),

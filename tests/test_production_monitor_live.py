@@ -85,7 +85,7 @@ def test_the_monitor_counts_real_gateway_traffic_exactly_and_a_slow_production_f
     commit = shop.repo.commit("shop 1.0.0 with an SLO", files)
     assert shop.release(commit).success
     breaches: list = []
-    monkeypatch.setattr(monitor_module, "notify_slo_breaches", lambda _context, events: breaches.extend(events))
+    monkeypatch.setattr(monitor_module, "notify_slo_breaches", lambda _context, events, _repository: breaches.extend(events))
 
     first = tick(shop, None)
     assert first.asset_events == [] and first.skip_message.startswith("first tick: reading the access log from its end")

@@ -16,6 +16,7 @@ from apiops_pipelines.monitor.breaches import breach_event, breaches_begun
 from apiops_pipelines.monitor.tick import monitor_tick
 from apiops_pipelines.notify import Event
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.notifier import notifier_for
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import dagster_url
@@ -51,18 +52,19 @@ def production_monitor(
         events.append(check_evaluation(judged, breaching))
     link = f"{dagster_url()}/assets/production_deployment?view=checks"
     notify_slo_breaches(context, [breach_event(j.window, j.verdict, j.release.commit, link)
-                                  for j in judged if j.window.api in begun])  # fmt: skip
+                                  for j in judged if j.window.api in begun], repository)  # fmt: skip
     return dg.SensorResult(asset_events=events, cursor=replace(tick.cursor, breaching=breaching).as_text(),
                            skip_reason=_summary(judged, len(releases)))  # fmt: skip
 
 
-def notify_slo_breaches(context: dg.SensorEvaluationContext, events: list[Event]) -> None:
-    """NOTIFICATION HOOK for SLO breaches: one `slo_breach` event per API that entered a breach in this window
-    (an API staying in breach does not repeat it; see monitor/breaches.py). Today they are logged; to post them,
-    give the sensor a `notifier: NotifierResource` parameter and call `notifier.notify(event)` here (it never
-    raises, so a failing webhook never fails the tick)."""
+def notify_slo_breaches(context: dg.SensorEvaluationContext, events: list[Event],
+                        repository: RepositoryResource) -> None:  # fmt: skip
+    """One `slo_breach` event per API that entered a breach in this window (an API staying in breach does not
+    repeat it; see monitor/breaches.py), logged and posted to APIOPS_NOTIFY_URL (never raises)."""
+    notifier = notifier_for(repository)
     for event in events:
         context.log.warning(f"{event.title}: {event.summary}")
+        notifier.notify(event)
 
 
 def _summary(judged: list[Judged], in_production: int) -> str:
