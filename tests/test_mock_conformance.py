@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
+from positive_cases import base_path, listed_operations, run_positive_cases
 from test_mock_helpers import Client, ResponseSchemas, bundled, hard_spec, operations, valid_request
 
 from apiops_pipelines.mock import build_mock_app
+from apiops_pipelines.mock.server import MockServerProcess
 
 SEEDS = range(20)
 
@@ -159,3 +162,43 @@ def test_a_generated_null_is_sent_as_a_json_null_body() -> None:
     gone = client.request("DELETE", "/gone")
     assert gone.status_code == 204 and gone.content == b"" and "content-type" not in gone.headers
     client.close()
+
+
+def _path_parameters_spec() -> dict:
+    """Templates that fill a whole segment and templates that fill part of one, with free string values."""
+    def get(*names: str) -> dict:
+        return {"get": {"parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                                       for n in names],
+                        "responses": {"200": {"description": "ok", "content": {"application/json": {
+                            "schema": {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}},
+                            "example": {"ok": True}}}}}}}  # fmt: skip
+
+    return {"openapi": "3.1.0", "info": {"title": "paths", "version": "1"}, "servers": [{"url": "/api"}],
+            "paths": {"/files/{name}.{ext}": get("name", "ext"), "/v{major}/status": get("major"),
+                      "/items/{id}": get("id"), "/items/{id}/parts/{part}": get("id", "part")}}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["bookstore", "orders", "path-parameters"])
+def test_schemathesis_positive_cases_pass_its_checks_against_the_mock(name: str) -> None:
+    """The independent oracle (tests/positive_cases.py): Schemathesis's valid requests for every operation,
+    over HTTP, judged by its own checks; none refused. The path-parameter spec's run (30 examples an
+    operation) sends `%0A` inside a segment-filling value, which the mock used not to route."""
+    document = _path_parameters_spec() if name == "path-parameters" else bundled(name)
+    with MockServerProcess(document) as server:
+        verdicts = run_positive_cases(document, server.url + base_path(document),
+                                      max_examples=30 if name == "path-parameters" else 10)  # fmt: skip
+    assert verdicts.operations == listed_operations(document) and len(verdicts.operations) >= 4
+    assert min(verdicts.sent.values()) >= 3, verdicts.sent  # an operation without parameters has few cases
+    assert verdicts.refused == [], verdicts.refused[:5]
+    assert verdicts.failures == [], verdicts.failures[:5]
+
+
+def test_a_path_parameter_holding_a_percent_encoded_newline_gets_the_documented_answer() -> None:
+    """Tried on a public spec as a new user would: `%0A` in a value that fills part of a segment got 404 "no
+    path of the spec matches" instead of the documented 200."""
+    with MockServerProcess(_path_parameters_spec()) as server:
+        for path in ("/api/files/a%0Ab.json", "/api/files/report.j%0A", "/api/v%0A2/status",
+                     "/api/items/%0A/parts/%0D%0A"):
+            response = httpx.get(server.url + path, timeout=30)
+            assert (response.status_code, response.json()) == (200, {"ok": True}), (path, response.text)
+

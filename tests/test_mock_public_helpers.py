@@ -167,3 +167,54 @@ def credentials(op: Operation) -> dict[str, str]:
         elif kind in ("http", "oauth2", "openIdConnect"):
             headers["authorization"] = "Bearer test-token"
     return headers
+
+
+@dataclass(frozen=True)
+class RawOperation:
+    """An operation read straight from the document (references followed), for counts that do not come
+    from the mock's own parser: a parameter it drops would still be counted here."""
+
+    path: str
+    method: str
+    node: dict[str, Any]
+    parameters: tuple[dict[str, Any], ...]  # the path item's and the operation's, the operation's winning
+    security: tuple[dict[str, Any], ...]  # the requirement alternatives in force
+
+    @property
+    def secured(self) -> bool:
+        return bool(self.security) and all(self.security)
+
+    def schema_type(self, param: dict[str, Any], oracle: Oracle) -> Any:
+        schema = param if oracle.swagger else param.get("schema") or {}
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = oracle.node(schema["$ref"][1:])[1]
+        return schema.get("type") if isinstance(schema, dict) else None
+
+
+def raw_operations(oracle: Oracle) -> list[RawOperation]:
+    out = []
+    document = oracle.document
+    for path, item in document["paths"].items():
+        _, item = oracle.node(f"/paths/{escape(path)}")
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            merged: dict[tuple[str, str], dict[str, Any]] = {}
+            for place in (f"/paths/{escape(path)}/parameters", f"/paths/{escape(path)}/{method}/parameters"):
+                for index in range(len(oracle.node(place)[1]) if _exists(document, place) else 0):
+                    _, param = oracle.node(f"{place}/{index}")
+                    merged[(param.get("in"), param.get("name"))] = param
+            security = op.get("security", document.get("security")) or []
+            out.append(RawOperation(path, method.upper(), op, tuple(merged.values()), tuple(security)))
+    return out
+
+
+def _exists(document: dict[str, Any], pointer: str) -> bool:
+    node: Any = document
+    for token in pointer.strip("/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or token not in node:
+            return False
+        node = node[token]
+    return isinstance(node, list)

@@ -42,6 +42,19 @@ def test_parameters_are_percent_decoded_after_splitting() -> None:
     assert _router("/files/{name}").match("/files/a%2Fb%20c").params == {"name": "a/b c"}
 
 
+def test_a_parameter_holding_any_percent_encoded_control_character_matches_its_template() -> None:
+    """Tried on a public spec as a new user would (Schemathesis against the mock): a value holding `%0A` got
+    404 "no path of the spec matches" where a template matched only inside a segment (`{name}.{ext}`), since
+    the pattern's `.` stops at a newline; every other control character passed."""
+    router = _router("/files/{name}.{ext}", "/v{major}/status", "/items/{id}")
+    for code in [*range(0x20), 0x7F]:
+        char = chr(code)
+        encoded = f"%{code:02X}"
+        assert router.match(f"/files/a{encoded}b.j{encoded}").params == {"name": f"a{char}b", "ext": f"j{char}"}
+        assert router.match(f"/v{encoded}/status").params == {"major": char}
+        assert router.match(f"/items/{encoded}").params == {"id": char}
+
+
 def test_the_base_path_is_optional_and_remembered() -> None:
     router = _router("/books", base="/api/v1")
     assert router.match("/api/v1/books").prefix == "/api/v1"

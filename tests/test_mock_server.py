@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+from platform_support import process_tree
 from test_mock_helpers import Client, bundled
 
 from apiops_pipelines.mock import build_mock_app
@@ -47,9 +50,31 @@ def test_the_subprocess_serves_validates_and_stops_by_pid(tmp_path: Path) -> Non
     assert pid is not None and not _alive(pid)
 
 
-def test_two_workers_serve_the_same_port(tmp_path: Path) -> None:
-    with MockServerProcess(bundled("orders"), workers=2) as server, httpx.Client(base_url=server.url) as client:
-        assert all(client.get("/orders/ord_1").status_code == 200 for _ in range(20))
+def _workers(server: MockServerProcess, count: int, timeout: float = 30.0) -> list[int]:
+    """The PIDs of the server's worker processes (uvicorn spawns them), once `count` of them run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spawned = [pid for pid in process_tree(server.pid)[1:]
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]  # fmt: skip
+        if len(spawned) >= count or time.monotonic() > deadline:
+            return spawned
+        time.sleep(0.05)
+
+
+def test_two_worker_processes_each_answer_on_the_same_port() -> None:
+    """Each worker is stopped in turn (SIGSTOP) while requests arrive on new connections: the other one
+    answers them all, so both serve the port. With one worker, a stopped process would leave them waiting
+    (the test passed with one: it only counted answers)."""
+    with MockServerProcess(bundled("orders"), workers=2) as server:
+        workers = _workers(server, 2)
+        assert len(workers) == 2, workers
+        for stopped in workers:
+            os.kill(stopped, signal.SIGSTOP)
+            try:
+                with httpx.Client(base_url=server.url, timeout=30, headers={"Connection": "close"}) as client:
+                    assert [client.get("/orders/ord_1").status_code for _ in range(5)] == [200] * 5
+            finally:
+                os.kill(stopped, signal.SIGCONT)
 
 
 def test_a_bad_spec_makes_the_process_exit_with_the_reason(tmp_path: Path) -> None:

@@ -161,11 +161,12 @@ def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str],
 
 
 def _segment_pattern(segment: str) -> re.Pattern[str]:
-    """`{name}.{format}` or `v{version}`: literal text around lazily matched, non-empty parameters."""
+    """`{name}.{format}` or `v{version}`: literal text around lazily matched, non-empty parameters. A value
+    may hold any character once percent-decoded, a newline too (DOTALL: `.` alone stops at `%0A`)."""
     pieces, last = [], 0
     for m in _TEMPLATE.finditer(segment):
         pieces.append(re.escape(segment[last : m.start()]))
         pieces.append("(.+?)")
         last = m.end()
     pieces.append(re.escape(segment[last:]))
-    return re.compile("".join(pieces))
+    return re.compile("".join(pieces), re.DOTALL)

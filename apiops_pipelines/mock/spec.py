@@ -169,7 +169,7 @@ class _Reader:
             request_body=RequestBody(bool(body.get("required")), self.content(body.get("content"))) if body else None,
             responses={str(status): self.response(str(status), r) for status, r in (op.get("responses") or {}).items()},
             security=security_alternatives(op.get("security", self.document.get("security")), self.schemes,
-                                           self.document),
+                                           self.document, f"{method.upper()} {path}"),
         )  # fmt: skip
 
     def parameter(self, param: dict[str, Any]) -> Parameter:
@@ -227,15 +227,18 @@ def merge_parameters(document: Any, shared: list[Any], own: list[Any] | None) ->
 
 
 def security_alternatives(
-    requirements: Any, schemes: dict[str, Any], document: Any
+    requirements: Any, schemes: dict[str, Any], document: Any, where: str
 ) -> tuple[tuple[tuple[str, dict[str, Any]], ...], ...]:
-    """Each alternative lists the schemes that must all be satisfied; an empty alternative lets anyone in."""
+    """Each alternative lists the schemes that must all be satisfied; an empty alternative lets anyone in.
+    `where` names the operation, for the error."""
     alternatives = []
+    declared = "securityDefinitions" if "swagger" in document else "components.securitySchemes"
     for requirement in requirements or ():
         alternative = []
         for name in requirement or {}:
             if name not in schemes:
-                raise SpecError(f"security requirement names the undefined scheme {name!r}")
+                raise SpecError(f"{where}: security requirement names the undefined scheme {name!r}. Fix: declare "
+                                f"{name!r} under {declared}, or correct the name")  # fmt: skip
             alternative.append((name, deref(document, schemes[name])))
         alternatives.append(tuple(alternative))
     return tuple(alternatives)

@@ -54,7 +54,8 @@ def load_swagger2(document: dict[str, Any]) -> Spec:
                 responses={
                     str(s): _response(document, str(s), r, produces) for s, r in (op.get("responses") or {}).items()
                 },
-                security=security_alternatives(op.get("security", document.get("security")), schemes, document),
+                security=security_alternatives(op.get("security", document.get("security")), schemes, document,
+                                               f"{method.upper()} {path}"),
             ))  # fmt: skip
     base = str(document.get("basePath") or "").strip("/")
     title = str((document.get("info") or {}).get("title") or "mock")

@@ -129,7 +129,10 @@ class OperationValidator:
             supported = ", ".join(self.bodies) or "no body"
             sent = f"Content-Type {media!r}" if media else "no Content-Type"
             raise Problem(415, "unsupported-media-type", f"{sent} is not accepted here; send {supported}")
-        if not body:
+        # Zero bytes with a Content-Type are an empty body where one is required, not a missing one: an empty
+        # file (Netlify's deploy uploads), an empty text, a form without fields; their schema decides. They
+        # are no JSON value, though, and where the body is optional they are no body.
+        if not body and (reader.kind == "json" or not self.body_required):
             if self.validate and self.body_required:
                 raise Problem(400, "missing-body", "this operation needs a request body")
             return
