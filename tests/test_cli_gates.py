@@ -41,20 +41,36 @@ def test_lint_errors_exit_1_with_file_line_column_and_fix(orders: Path, capsys) 
     assert main(["lint", str(spec), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     [duplicate] = [f for f in report["findings"] if f["rule"] == "operation-operationId-unique"]
-    line = next(n for n, text in enumerate(spec.read_text().splitlines(), 1) if "operationId: listOrders" in text
-                and n > 60)  # fmt: skip
-    assert Path(duplicate["file"]).resolve() == spec.resolve() and duplicate["line"] in (line - 1, line, line + 1)
-    assert duplicate["fix"] and duplicate["severity"] == "error"
+    line, text = next((n, text) for n, text in enumerate(spec.read_text().splitlines(), 1)
+                      if "operationId: listOrders" in text and n > 60)  # fmt: skip
+    assert Path(duplicate["file"]).resolve() == spec.resolve()
+    assert (duplicate["line"], duplicate["column"]) == (line, text.index("operationId") + 1)  # the second one's key
+    assert duplicate["fix"] == "rename one of the two operationIds" and duplicate["severity"] == "error"
     assert [f["pointer"] for f in report["findings"] if "listOrders" in f["message"]] == [duplicate["pointer"]]  # once
 
 
-def test_lint_junit_has_a_failure_per_error(orders: Path, capsys) -> None:
+def test_lint_junit_has_a_failure_per_error_and_none_for_warnings(orders: Path, capsys) -> None:
+    """Three errors of two rules: each is its own <failure> under its rule's testcase, with its location,
+    message and fix (where the rule has one); the warnings the same run finds are not failures."""
     spec = orders / "openapi.yaml"
-    spec.write_text(spec.read_text().replace("openapi: 3.1.0", "openapi: 3.1.0\nbogus: 1", 1))
+    text = spec.read_text().replace("openapi: 3.1.0", "openapi: 3.1.0\nbogus: 1", 1)
+    for taken in ("operationId: getOrder", "operationId: payOrder"):
+        text = text.replace(taken, "operationId: listOrders", 1)
+    spec.write_text(text)
+    assert main(["lint", str(spec), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    errors = [f for f in findings if f["severity"] == "error"]
+    assert len(errors) == 3 and len({f["rule"] for f in errors}) == 2, errors
+    assert any(f["severity"] == "warning" for f in findings)
     assert main(["lint", str(spec), "--format", "junit"]) == 1
     root = ET.fromstring(capsys.readouterr().out)
-    assert root.iter("failure") and any("bogus" in (f.get("message") or "") + (f.text or "")
-                                        for f in root.iter("failure"))  # fmt: skip
+    failures = [(case.get("name"), failure) for case in root.iter("testcase") for failure in case.iter("failure")]
+    assert root.get("failures") == "3" and len(failures) == 3
+    by_place = sorted(errors, key=lambda f: f"{f['file']}:{f['line']}:{f['column']}: {f['message']}")
+    for (rule, failure), error in zip(sorted(failures, key=lambda f: f[1].get("message")), by_place):
+        assert rule == failure.get("type") == error["rule"]
+        assert failure.get("message").endswith(f":{error['line']}:{error['column']}: {error['message']}")
+        assert (failure.text or "").endswith(f"\nFix: {error['fix']}" if error["fix"] else error["message"])
 
 
 def test_lint_with_a_spectral_ruleset_file(orders: Path, tmp_path: Path, capsys) -> None:

@@ -98,7 +98,7 @@ def test_sensor_without_a_repository_skips_with_the_fix(instance, home: Path, tm
     )
     result = git_commit_sensor(context)
     assert not result.run_requests
-    assert "APIOPS_REPO" in str(result.skip_reason)
+    assert result.skip_reason.skip_message == "no repository configured: set APIOPS_REPO to a path or clone URL"
 
 
 def test_sensor_follows_a_clone_url_through_its_cache(instance, repo: TempRepo, home: Path) -> None:

@@ -292,11 +292,6 @@ def test_the_same_change_read_backwards_has_its_own_level(base, revision, expect
     assert_pointers_resolve(changes, revision, base)
 
 
-@pytest.mark.parametrize(("base", "revision", "expected", "reverse"), CASES)
-def test_a_spec_diffed_with_itself_has_no_changes(base, revision, expected, reverse):
-    assert diff_specs(base, base) == [] and diff_specs(revision, revision) == []
-
-
 def test_texts_say_what_changed_where():
     changes = diff_specs(params(q("{type: integer}")), params(q("{type: integer}", required=True)))
     assert [c.text for c in changes] == ["GET /books: query parameter 'limit' became required"]

@@ -77,8 +77,9 @@ def test_a_change_deep_in_a_cycle_is_found_from_every_entry_point():
     ]
 
 
-def test_a_densely_cyclic_schema_graph_diffs_in_linear_time():
-    """Forty schemas that all reference each other: walking every path through them would never finish."""
+def test_a_densely_cyclic_schema_graph_terminates_with_one_change_per_operation():
+    """Forty schemas that all reference each other: walking every path through them would never finish (the
+    test's timeout would stop it). How fast it goes is printed, never asserted."""
     names = [f"S{i}" for i in range(40)]
     schemas = {n: {"type": "object", "properties": {m.lower(): {"$ref": f"#/components/schemas/{m}"} for m in names}} for n in names}
     base = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "components": {"schemas": schemas}, "paths": {
@@ -351,23 +352,122 @@ def test_diff_reads_but_never_modifies_its_inputs():
     assert base == base_copy and revision == revision_copy
 
 
+KITCHEN_31 = """\
+servers: [{url: 'https://{region}.api.example.com/v1', variables: {region: {default: eu, enum: [eu, us]}}}]
+security: [{oauth: [read]}, {key: []}]
+paths:
+  /shelves/{shelfId}/books:
+    parameters: [{$ref: '#/components/parameters/Shelf'}, {name: X-Trace, in: header, schema: {type: string}}]
+    get:
+      parameters:
+        - {name: tags, in: query, style: form, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: session, in: cookie, required: true, schema: {type: string, minLength: 8}}
+      responses:
+        '200':
+          description: ok
+          headers: {X-Rate-Limit: {schema: {type: integer, minimum: 0}}}
+          links: {First: {operationId: getBook, parameters: {bookId: '$response.body#/0/id'}}}
+          content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/Book', description: a book}}}}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json: {schema: {$ref: '#/components/schemas/Book'}}
+          multipart/form-data: {schema: {type: object, properties: {cover: {type: string, contentMediaType: image/png}}}}
+      callbacks:
+        stocked: {'{$request.body#/hook}': {post: {requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {'204': {description: ok}}}}}
+      responses: {'201': {description: made, content: {application/json: {schema: {$ref: '#/components/schemas/Book'}}}}}
+  /books/{bookId}:
+    get:
+      operationId: getBook
+      parameters: [{name: bookId, in: path, required: true, schema: {type: [string, integer]}}]
+      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}}
+webhooks:
+  restocked: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Book'}}}}, responses: {'200': {description: ok}}}}
+components:
+  parameters:
+    Shelf: {name: shelfId, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 99}}
+  responses:
+    Problem: {description: problem, content: {application/problem+json: {schema: {type: object, additionalProperties: true}}}}
+  securitySchemes:
+    oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://auth.example.com/token', scopes: {read: r}}}}
+    key: {type: apiKey, in: header, name: X-Key}
+  schemas:
+    Book:
+      type: object
+      required: [title]
+      properties:
+        title: {type: string, maxLength: 200}
+        isbn: {type: [string, 'null'], pattern: '^[0-9]{13}$'}
+        price: {type: number, exclusiveMinimum: 0, multipleOf: 0.01}
+        hook: {type: string, format: uri}
+        related: {type: array, items: {$ref: '#/components/schemas/Book'}, uniqueItems: true}
+      additionalProperties: false
+    Item:
+      oneOf: [{$ref: '#/components/schemas/Book'}, {$ref: '#/components/schemas/Magazine'}]
+      discriminator: {propertyName: kind, mapping: {book: '#/components/schemas/Book'}}
+    Magazine:
+      allOf: [{$ref: '#/components/schemas/Book'}, {type: object, properties: {issue: {type: integer}}, required: [issue]}]
+"""
+
+
+def _structures() -> dict[str, dict[str, Any]]:
+    from estate_services import EXAMPLES, bundled_spec
+
+    return {
+        "cyclic schemas (OpenAPI 3.0)": api(TREE),
+        "Swagger 2.0 bodies, forms and headers": swagger(),
+        "the same API in OpenAPI 3.0": api(OPENAPI_EQUIVALENT),
+        "every part of OpenAPI 3.1 (parameters in each place, composition, callbacks, webhooks, links)":
+            api(KITCHEN_31, "openapi: 3.1.0"),
+        "the example bookstore, bundled": bundled_spec(EXAMPLES / "estate", "bookstore"),
+        "the example orders, bundled": bundled_spec(EXAMPLES / "estate", "orders"),
+    }  # fmt: skip
+
+
+def test_a_spec_diffed_with_a_copy_of_itself_has_no_changes():
+    """A copy, not the same object, so no shortcut on identity can make it pass; one document of each
+    structure the diff reads (the change table's small documents repeat the same few shapes)."""
+    for name, document in _structures().items():
+        assert diff_specs(document, copy.deepcopy(document)) == [], name
+        fewer = copy.deepcopy(document)
+        fewer["paths"].pop(sorted(fewer["paths"])[-1])
+        assert [c.id for c in diff_specs(document, fewer)] == ["path-removed"], name  # the document is really read
+
+
+# A malformed spec -> what is left of it once its malformed parts are read as nothing.
 ODD = [
-    "paths: {/a: {get: {parameters: [{name: q, in: query, schema: {type: 5, enum: x, required: a, properties: [1]}}], responses: {'200': {headers: [], content: []}}}}}",
-    "paths: {/a: {get: {parameters: [nope, {in: query}], requestBody: {content: {application/json: null}}, responses: []}}}",
-    "paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {type: object, properties: {a: true, b: false}, items: [1], allOf: 3, oneOf: {}}}}}}}}}",
-    "paths: {/a: {get: {security: [x, {oauth: read}], responses: {200: {description: int status}}}, post: nope}, /b: [1, 2]}",
-    "paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {$ref: 'other.yaml#/X'}}}}}}}}",
-    "paths: []\ncomponents: {securitySchemes: {k: {type: apiKey, flows: 1}}}\nservers: [1, {url: 2}]",
-    "paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\ncomponents: {schemas: {A: {$ref: '#/components/schemas/A'}}}",
-]
+    ("paths: {/a: {get: {parameters: [{name: q, in: query, schema: {type: 5, enum: x, required: a, properties: [1]}}], responses: {'200': {headers: [], content: []}}}}}",
+     "paths: {/a: {get: {parameters: [{name: q, in: query}], responses: {'200': {}}}}}"),
+    ("paths: {/a: {get: {parameters: [nope, {in: query}], requestBody: {content: {application/json: null}}, responses: []}}}",
+     "paths: {/a: {get: {requestBody: {content: {application/json: {}}}, responses: {}}}}"),
+    ("paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {type: object, properties: {a: true, b: false}, items: [1], allOf: 3, oneOf: {}}}}}}}}}",
+     "paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {type: object, properties: {a: true, b: false}}}}}}}}}"),
+    ("paths: {/a: {get: {security: [x, {oauth: read}], responses: {200: {description: int status}}}, post: nope}, /b: [1, 2]}",
+     "paths: {/a: {get: {security: [{oauth: []}], responses: {'200': {description: int status}}}}}"),
+    ("paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {$ref: 'other.yaml#/X'}}}}}}}}",
+     "paths: {/a: {get: {responses: {'200': {content: {application/json: {}}}}}}}"),
+    ("paths: []\ncomponents: {securitySchemes: {k: {type: apiKey, flows: 1}}}\nservers: [1, {url: 2}]",
+     "paths: {}"),
+    ("paths: {/a: {get: {responses: {'200': {content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\ncomponents: {schemas: {A: {$ref: '#/components/schemas/A'}}}",
+     "paths: {/a: {get: {responses: {'200': {content: {application/json: {}}}}}}}"),
+]  # fmt: skip
 
 
 def test_malformed_parts_of_a_spec_are_read_as_nothing_rather_than_crashing():
-    """Validation reports malformed specs; the diff must still not crash on what the validator let through."""
-    documents = [api(text) for text in ODD] + [api("paths: {}"), swagger("paths: {/a: {post: {parameters: [{in: formData}, {in: body}], responses: {}}}}")]
+    """Validation reports malformed specs; the diff must still not crash on what the validator let through, and
+    must read a malformed part as absent: a spec diffs empty against what is left of it without that part."""
+    for malformed, remainder in ODD:
+        odd, rest = api(malformed), api(remainder)
+        assert diff_specs(odd, rest) == [] and diff_specs(rest, odd) == [], malformed
+    forms = swagger("paths: {/a: {post: {parameters: [{in: formData}, {in: body}], responses: {}}}}")
+    assert diff_specs(forms, swagger("paths: {/a: {post: {responses: {}}}}")) == []  # nameless form and body fields
+    documents = [api(text) for pair in ODD for text in pair] + [forms]
     for base in documents:
         for revision in documents:
-            diff_specs(base, revision)
+            assert all(change.id and change.text for change in diff_specs(base, revision))
 
 
 def test_inputs_that_are_not_documents_are_refused_clearly():

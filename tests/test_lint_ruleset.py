@@ -238,31 +238,39 @@ def test_extending_a_missing_file_and_a_cycle_are_located(tmp_path):
     assert "extends itself" in error.message and error.source == "other.yaml"
 
 
+NO_FIX_YET = pytest.mark.xfail(strict=True, reason="a ruleset's invalid YAML names no fix (lint/ruleset loading)")
+
+
 @pytest.mark.parametrize(
-    ("text", "line", "complaint"),
+    ("text", "line", "complaint", "fix"),
     [
-        ("rulez: {}\n", 1, "unknown key 'rulez'"),
-        ("rules:\n  r:\n    given: $\n    when: x\n    then: {function: truthy}\n", 4, "unknown key 'when'"),
-        ("rules:\n  r:\n    given: $\n    then: {function: truthy, feild: x}\n", 4, "unknown key 'feild'"),
-        ("rules:\n  r:\n    given: $\n", 2, "has no 'then'"),
-        ("rules:\n  typo-rule: error\n", 2, "not defined"),
-        ("functions: [myFn]\n", 1, "custom JavaScript functions"),
+        ("rulez: {}\n", 1, "unknown key 'rulez'", "use extends, rules, formats, overrides, aliases"),
+        ("rules:\n  r:\n    given: $\n    when: x\n    then: {function: truthy}\n", 4, "unknown key 'when'",
+         "use description, message, severity, given, then"),
+        ("rules:\n  r:\n    given: $\n    then: {function: truthy, feild: x}\n", 4, "unknown key 'feild'",
+         "use field, function, functionOptions"),
+        ("rules:\n  r:\n    given: $\n", 2, "has no 'then'", "a rule needs both given and then"),
+        ("rules:\n  typo-rule: error\n", 2, "not defined", "correct the name, or define the rule"),
+        ("functions: [myFn]\n", 1, "custom JavaScript functions", "use the core functions or a built-in apiops-*"),
         ("rules:\n  r:\n    given: $\n    then:\n      function: pattern\n      functionOptions: {match: 1}\n", 6,
-         "wrong type"),
-        ("rules:\n  r:\n    formats: [oas4]\n    given: $\n    then: {function: truthy}\n", 3, "unknown format 'oas4'"),
-        ("rules:\n  r:\n    given: '#Nope'\n    then: {function: truthy}\n", 3, "unknown alias #Nope"),
-        ("extends: [spectral:oas, all]\n", 1, "'all' is a mode"),
-        ("extends: some-npm-package\n", 1, "packages are not installed"),
-        ("rules:\n  r: {given: $, then: {function: truthy}\n", 3, "invalid YAML"),
+         "wrong type", "correct functionOptions"),
+        ("rules:\n  r:\n    formats: [oas4]\n    given: $\n    then: {function: truthy}\n", 3, "unknown format 'oas4'",
+         "use one of arazzo1, asyncapi2"),
+        ("rules:\n  r:\n    given: '#Nope'\n    then: {function: truthy}\n", 3, "unknown alias #Nope",
+         "define it under aliases"),
+        ("extends: [spectral:oas, all]\n", 1, "'all' is a mode", "pair it with its ruleset: extends: [[spectral:oas, all]]"),
+        ("extends: some-npm-package\n", 1, "packages are not installed", "use spectral:oas, apiops:recommended"),
+        pytest.param("rules:\n  r: {given: $, then: {function: truthy}\n", 3, "invalid YAML", "", marks=NO_FIX_YET),
         ("extends: spectral:oas\noverrides:\n  - files: ['*.yaml']\n    rules: {no-such-rule: off}\n", 4,
-         "override for unknown rule"),
+         "override for unknown rule", "correct the rule name"),
     ],
-)
-def test_ruleset_mistakes_are_located_with_a_fix(tmp_path, text, line, complaint):
+)  # fmt: skip
+def test_ruleset_mistakes_are_located_with_a_fix(tmp_path, text, line, complaint, fix):
     error = error_of(tmp_path, text)
     assert error.source == ".spectral.yaml" and error.line == line, str(error)
     assert complaint in error.message, str(error)
     assert f".spectral.yaml:{line}" in str(error)
+    assert error.fix and error.fix.startswith(fix) and str(error).endswith(f". Fix: {error.fix}"), str(error)
 
 
 def test_an_alias_cycle_is_refused(tmp_path):
@@ -278,11 +286,12 @@ rules:
     assert error.line == 7 and "refers to itself" in error.message
 
 
-def test_a_yaml_alias_bomb_in_a_ruleset_fails_fast(tmp_path):
+def test_a_yaml_alias_bomb_in_a_ruleset_is_refused_at_the_line_it_crosses_the_limit(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)]
     error = error_of(tmp_path, "x-bomb:\n" + "\n".join("  " + line for line in lines) + "\n")
-    assert "alias bomb" in error.message and error.line is not None
+    assert error.message == "document expands to more than 500,000 nodes (an alias bomb?)"
+    assert error.line == 8 and error.fix == "remove the repeated aliases (&anchor / *alias)"  # a6: 559,870 nodes so far
 
 
 def test_the_team_ruleset_keeps_documentation_urls():

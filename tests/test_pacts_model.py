@@ -145,8 +145,27 @@ BROKEN = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("data", "line", "message"), [case[1:] for case in BROKEN], ids=[c[0] for c in BROKEN])
-def test_a_broken_pact_is_an_error_naming_file_line_and_fix(data: Any, line: int, message: str) -> None:
+REGENERATE = "regenerate the pact with the consumer's pact library"
+FIXES = {  # each case's own fix, as it starts
+    "not JSON": REGENERATE, "truncated JSON": "fix the JSON syntax at that place, or " + REGENERATE,
+    "a JSON list": REGENERATE, "interactions missing": 'list the HTTP interactions under "interactions"',
+    "interactions not a list": 'list the HTTP interactions under "interactions"',
+    "consumer without name": 'add "consumer": {"name": "..."}',
+    "interaction not an object": 'make each entry of "interactions" an object with description, request, response',
+    "interaction without description": 'give every interaction a "description"',
+    "request without method": 'add "method": "GET"', "path without leading slash": 'set "path" to the request\'s path',
+    "response without status": 'set "status" to the HTTP status the consumer expects',
+    "headers as a list": 'write headers as {"Accept": "application/json"}',
+    "V4 body marked base64 that is not": "encode the body with standard base64",
+    "unknown body encoding": 'use "encoded": false, "base64" or "json"',
+    "matching rules as a list": "write the rules as the pact specification defines them",
+    "unknown pact version": "use a pact library that writes pact specification V2, V3 or V4",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "line", "message", "fix"), [(*case[1:], FIXES[case[0]]) for case in BROKEN],
+                         ids=[c[0] for c in BROKEN])  # fmt: skip
+def test_a_broken_pact_is_an_error_naming_file_line_and_fix(data: Any, line: int, message: str, fix: str) -> None:
     if callable(data):
         document = copy.deepcopy(v4_pact(http(headers={"Accept": ["application/json"]})))
         data(document)
@@ -156,7 +175,7 @@ def test_a_broken_pact_is_an_error_naming_file_line_and_fix(data: Any, line: int
     problem = raised.value
     assert message in problem.message
     assert (problem.file, problem.line) == ("pacts/web-pets.json", line)
-    assert problem.fix
+    assert problem.fix.startswith(fix), problem.fix
     assert str(problem).startswith(f"pacts/web-pets.json:{line}")
     finding = problem.as_finding()
     assert finding.blocking and finding.file == "pacts/web-pets.json" and finding.line == line
@@ -172,7 +191,8 @@ def test_a_50_mb_pact_is_refused_on_size_before_it_is_read(tmp_path: Path) -> No
     assert [p.file for p in pacts] == [str(tmp_path / "pacts" / "ok.json")]
     (problem,) = errors
     assert (problem.file, problem.line) == (str(huge), 1)
-    assert "52,428,800 bytes, over the limit" in problem.message and problem.fix
+    assert "52,428,800 bytes, over the limit" in problem.message
+    assert problem.fix.startswith("a pact this large is usually recorded by mistake"), problem.fix
     with pytest.raises(PactError, match="over the limit"):
         parse_pact(b"{" + b" " * (50 * 1024 * 1024) + b"}", "huge.json")
     with pytest.raises(PactError, match="over the limit of 1,000"):

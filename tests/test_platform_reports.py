@@ -13,8 +13,10 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
@@ -191,7 +193,8 @@ def test_a_platform_running_without_the_report_route_gains_it_with_one_hitless_r
     platform: Platform, run_folder: Path
 ) -> None:
     """Guards against a platform started before the report server existed: its running HAProxy has no
-    `/reports/` route, and `up()` must add the server and the route without a restart of HAProxy."""
+    `/reports/` route, and `up()` must add the server and the route without a restart of HAProxy, and without
+    refusing or dropping a request of the traffic that flows through the reload."""
     with platform.store.locked():  # the platform as an earlier version left it: no program, no route
         older = replace(platform.store.load(), reports_port=None)
         platform.supervisor.remove_program("reports")
@@ -199,8 +202,12 @@ def test_a_platform_running_without_the_report_route_gains_it_with_one_hitless_r
         platform.store.save(older)
     assert raw(platform, "/reports/")[0] == 503
     master, worker = platform.gateway.pid(), platform.gateway.worker_pid()
-    report = platform.up()
+    with _traffic(platform) as answers:  # new connections to the stats frontend, before, during and after
+        report = platform.up()
+        during = len(answers)
     assert report["problems"] == []
+    assert during > 0 and len(answers) > during, "no request overlapped the reload, so it proves nothing"
+    assert {answer for answer in answers} == {200}, [a for a in answers if a != 200][:5]  # no refusal, no reset
     assert (report["haproxy"]["pid"], report["haproxy"]["worker_pid"] != worker) == (master, True)
     assert "changed" in str(report["haproxy"]["reloads"][0]["why"])
     assert sorted(p["name"] for p in platform.supervisor.all_info()) == ["haproxy", "reports"]
@@ -223,6 +230,36 @@ def test_a_report_port_taken_by_another_process_moves_and_haproxy_follows_it(
         report = platform.up()
         assert report["problems"] == [] and report["reports"]["address"] != f"127.0.0.1:{old}"
         assert served(platform, run_folder / "stats.csv").text == REPORTS["stats.csv"][0]
+
+
+@contextmanager
+def _traffic(platform: Platform, max_seconds: float = 60.0) -> Iterator[list[int | str]]:
+    """GET /metrics on the stats frontend in a loop, each on a new connection, from a thread: yields the list
+    its answers are appended to (a status, or the exception's repr), and stops after a few more at exit."""
+    answers: list[int | str] = []
+    stop = threading.Event()
+    url = f"http://{platform.store.load().stats}/metrics"
+
+    def send() -> None:
+        deadline = time.monotonic() + max_seconds
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                answers.append(httpx.get(url, trust_env=False, timeout=10, headers={"Connection": "close"}).status_code)
+            except httpx.HTTPError as exc:
+                answers.append(repr(exc))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        while not answers and sender.is_alive():  # traffic flows before the action starts
+            time.sleep(0.01)
+        yield answers
+        settled = len(answers) + 5
+        while len(answers) < settled and sender.is_alive():  # and after it ends
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        sender.join(timeout=max_seconds)
 
 
 def wait_served(platform: Platform, path: Path, timeout: float = 10.0) -> httpx.Response:
