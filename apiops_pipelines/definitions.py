@@ -15,6 +15,9 @@ from apiops_pipelines.assets.production_checks import production_within_slo
 from apiops_pipelines.assets.production_deployment import production_deployment
 from apiops_pipelines.assets.spec_validation import spec_validation
 from apiops_pipelines.assets.staging_deployment import staging_deployment
+from apiops_pipelines.jobs.nightly import nightly_job
+from apiops_pipelines.jobs.nightly_check import nightly_regression_check
+from apiops_pipelines.jobs.nightly_schedule import nightly_regression
 from apiops_pipelines.jobs.release import release_job
 from apiops_pipelines.jobs.rollback import rollback_job
 from apiops_pipelines.jobs.verify import verify_job
@@ -48,8 +51,9 @@ _repository = RepositoryResource(
 defs = dg.Definitions(
     assets=[api_spec, spec_validation, breaking_changes, mock_server, staging_deployment, contract_verification,
             fuzz_report, load_report, canary_release, production_deployment],
-    asset_checks=[production_within_slo],
-    jobs=[release_job, verify_job, rollback_job],
+    asset_checks=[production_within_slo, nightly_regression_check],
+    jobs=[release_job, verify_job, rollback_job, nightly_job],
+    schedules=[nightly_regression],
     sensors=[git_commit_sensor, verify_branch_sensor, staging_teardown, canary_watchdog, notify_run_failure,
              notify_check_failures, production_monitor],
     resources={

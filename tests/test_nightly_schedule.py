@@ -111,21 +111,17 @@ def test_the_scheduler_daemon_starts_one_run_per_production_api_however_often_it
 
 
 def test_the_definitions_load_with_the_nightly_job_its_schedule_and_its_check() -> None:
-    """What definitions.py is to add: the job, the schedule (running by default) and the declared check."""
-    from apiops_pipelines.definitions import defs
-    from apiops_pipelines.jobs.nightly import nightly_job
-    from apiops_pipelines.jobs.nightly_check import NIGHTLY_CHECK_KEY, nightly_regression_check
-    from apiops_pipelines.jobs.nightly_schedule import nightly_regression
-
-    merged = dg.Definitions.merge(defs, dg.Definitions(jobs=[nightly_job], schedules=[nightly_regression],
-                                                       asset_checks=[nightly_regression_check]))  # fmt: skip
+    """The job, the schedule (running by default) and the declared check are in the code location."""
+    from apiops_pipelines.definitions import defs as merged
+    from apiops_pipelines.jobs.nightly_check import NIGHTLY_CHECK_KEY
     assert merged.resolve_job_def("nightly").tags["apiops/job"] == "nightly"
     schedule = merged.resolve_schedule_def("nightly_regression")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING and schedule.execution_timezone == "UTC"
     check = merged.resolve_asset_graph().get_check_spec(NIGHTLY_CHECK_KEY)
     assert check.blocking is False and check.partitions_def is not None  # one state per API in the UI
-    # the release job includes the check (asset jobs take the checks of their assets): it does nothing there
-    assert NIGHTLY_CHECK_KEY in merged.resolve_job_def("release").asset_layer.asset_graph.asset_check_keys
+    # not a stage of a release: the release job leaves it out
+    steps = {node.name for node in merged.resolve_job_def("release").all_node_defs}
+    assert "canary_release" in steps and not any("nightly" in step or "within_slo" in step for step in steps)
 
 
 def _nightly_keys(instance: dg.DagsterInstance) -> list[str]:

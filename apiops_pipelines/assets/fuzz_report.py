@@ -6,8 +6,9 @@ from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.contract_verification import contract_verification
 from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
-from apiops_pipelines.assets.run_staging import report_folder, staging_url
+from apiops_pipelines.assets.run_staging import moves_baselines, report_folder, staging_url
 from apiops_pipelines.fuzz import FuzzConfigError, FuzzRunError, TargetNotAllowed, markdown, run_fuzz
+from apiops_pipelines.fuzz.memory import FuzzMemory
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -51,6 +52,8 @@ def fuzz_report(
         raise dg.Failure(description=f"fuzzing '{api}' could not run: {exc}", allow_retries=False) from None
     table = markdown(report)
     (reports / "fuzz.md").write_text(table, encoding="utf-8")
+    if moves_baselines(context):  # the tracked branch's failures: replayed against production every night
+        FuzzMemory(artifacts.ledger().root).record(api, spec.commit, report, base_url=url)
     context.log.info(f"{api}: {report.headline()}")
     blocking = [group for group in report.failures if group.blocking]
     files = {kind: platform.report_link(path) for kind, path in report.files.items() if path.is_file()}
