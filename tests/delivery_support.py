@@ -14,9 +14,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from collections.abc import Iterator
+
 import dagster as dg
 import httpx
+import pytest
 from gitrepo import TempRepo
+from platform_support import short_folder, take_down  # noqa: F401 (a fixture)
 from service_support import free_port
 
 from apiops_pipelines.definitions import defs
@@ -159,6 +163,17 @@ class Shop:
 
     def version(self) -> str:
         return httpx.get(f"{self.url}/items", timeout=5).json()["version"]
+
+
+@pytest.fixture
+def shop(tmp_path: Path, short_folder: Path) -> Iterator[Shop]:
+    """The shop with an in-memory Dagster instance, its platform taken down afterwards in every case."""
+    with dg.instance_for_test() as instance:
+        shop = Shop(tmp_path, short_folder, instance)
+        try:
+            yield shop
+        finally:
+            take_down(Platform(short_folder / "platform"))
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:

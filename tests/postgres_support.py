@@ -22,6 +22,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from apiops_pipelines.processes import pid_alive
+
 
 def postgres_bin() -> Path | None:
     """The folder of initdb, pg_ctl and postgres: from PATH, else Debian's (which keeps them off PATH), newest."""
@@ -72,16 +74,6 @@ class PostgresServer:
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextmanager
@@ -146,7 +138,7 @@ def _stop(pid: int, binaries: Path, data: Path, as_server) -> None:
     except (RuntimeError, subprocess.TimeoutExpired):
         pass
     deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if _alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)  # its backends exit on their own once the postmaster is gone

@@ -5,30 +5,16 @@ promotes, a canary with 10% 5xx or a twice-slower operation is rolled back while
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
-import httpx
 import pytest
-from delivery_support import Client, Shop, checks, materialized
+from delivery_support import Client, Shop, checks, materialized, shop  # noqa: F401 (a fixture)
 from notify_support import WebhookServer
-from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (fixtures)
+from platform_support import needs_haproxy, short_folder  # noqa: F401 (a fixture)
 
 from apiops_pipelines.delivery.release_ledger import PRODUCTION
-from apiops_pipelines.platform import Platform
 
 pytestmark = [pytest.mark.slow, needs_haproxy]
-
-
-@pytest.fixture
-def shop(tmp_path: Path, short_folder: Path) -> Iterator[Shop]:
-    with dg.instance_for_test() as instance:
-        shop = Shop(tmp_path, short_folder, instance)
-        try:
-            yield shop
-        finally:
-            take_down(Platform(short_folder / "platform"))
 
 
 def released(shop: Shop, version: str, **options) -> tuple[str, dg.ExecuteInProcessResult]:

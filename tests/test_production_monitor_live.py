@@ -9,35 +9,23 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import httpx
 import pytest
-from delivery_support import Shop, shop_files
-from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (fixtures)
+from delivery_support import Shop, shop, shop_files  # noqa: F401 (a fixture)
+from platform_support import needs_haproxy, short_folder  # noqa: F401 (a fixture)
 
 from apiops_pipelines.assets.production_checks import production_within_slo
 from apiops_pipelines.assets.production_monitoring import PRODUCTION_DEPLOYMENT, PRODUCTION_WITHIN_SLO
 from apiops_pipelines.definitions import defs
 from apiops_pipelines.monitor.log_window import MonitorCursor
-from apiops_pipelines.platform import Platform, parse_line
+from apiops_pipelines.platform import parse_line
 from apiops_pipelines.sensors import production_monitor as monitor_module
 from apiops_pipelines.sensors.production_monitor import production_monitor
 
 pytestmark = [pytest.mark.slow, needs_haproxy]
 CHECK = dg.AssetCheckKey(PRODUCTION_DEPLOYMENT, PRODUCTION_WITHIN_SLO)
-
-
-@pytest.fixture
-def shop(tmp_path: Path, short_folder: Path) -> Iterator[Shop]:
-    with dg.instance_for_test() as instance:
-        shop = Shop(tmp_path, short_folder, instance)
-        try:
-            yield shop
-        finally:
-            take_down(Platform(short_folder / "platform"))
 
 
 def tick(shop: Shop, cursor: str | None) -> dg.SensorResult:
