@@ -71,7 +71,7 @@ def test_every_story_step_commits_a_valid_estate_and_starts_a_run_for_its_api(ho
     store = IndexStore(tmp_path / "index")
     cursor = git.resolve("main")
     assert {r.api for r in plan_tick(git, store, None, cursor).runs} == {"bookstore", "orders"}
-    expected = ["bookstore", "orders", "orders", "bookstore", "orders"]
+    expected = ["bookstore", "orders", "orders", "bookstore", "orders", "orders"]  # one API per story step
     for api_name in expected:
         result = apiops("story", "--next", home=home)
         assert result.returncode == 0, result.stderr

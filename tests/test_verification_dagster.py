@@ -92,7 +92,8 @@ class Estate:
     def run(self, job: str, api: str) -> dg.ExecuteInProcessResult:
         self.instance.add_dynamic_partitions("apis", [api])
         commit = run_git(self.path, "rev-parse", "HEAD").decode().strip()
-        definitions = dg.Definitions(assets=defs.assets, jobs=defs.jobs, resources=self.resources)
+        definitions = dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                                     resources=self.resources)
         return definitions.resolve_job_def(job).execute_in_process(
             instance=self.instance, partition_key=api, tags={"apiops/commit": commit}, raise_on_error=False)
 
