@@ -106,20 +106,20 @@ def run_positive_cases(document: dict[str, Any], base_url: str, *, max_examples:
     2xx is `refused`. Deterministic for a seed."""
     schema = schemathesis.openapi.from_dict(for_schemathesis(document))
     verdicts = Verdicts()
-    session = requests.Session()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        judge = _Judge(operation, credentials(document, operation.definition.raw), base_url, session, verdicts)
-        for phase in (TestPhase.EXAMPLES, TestPhase.FUZZING):
-            strategy = operation.as_strategy(GenerationMode.POSITIVE, phase=phase)
-            run = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                           suppress_health_check=list(HealthCheck), phases=[Phase.generate],
-                           )(hypothesis.given(case=strategy)(judge.__call__))  # fmt: skip
-            hypothesis.seed(seed)(run)()
-        generation = schema.config.generation_for(operation=operation, phase="coverage")
-        for case in schema.iter_coverage_cases(operation, generation_modes=[GenerationMode.POSITIVE],
-                                               generation_config=generation):  # fmt: skip
-            judge(case)
+    with requests.Session() as session:
+        for result in schema.get_all_operations():
+            operation = result.ok()  # an operation Schemathesis cannot read fails the test here
+            judge = _Judge(operation, credentials(document, operation.definition.raw), base_url, session, verdicts)
+            for phase in (TestPhase.EXAMPLES, TestPhase.FUZZING):
+                strategy = operation.as_strategy(GenerationMode.POSITIVE, phase=phase)
+                run = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                               suppress_health_check=list(HealthCheck), phases=[Phase.generate],
+                               )(hypothesis.given(case=strategy)(judge.__call__))  # fmt: skip
+                hypothesis.seed(seed)(run)()
+            generation = schema.config.generation_for(operation=operation, phase="coverage")
+            for case in schema.iter_coverage_cases(operation, generation_modes=[GenerationMode.POSITIVE],
+                                                   generation_config=generation):  # fmt: skip
+                judge(case)
     return verdicts
 
 
