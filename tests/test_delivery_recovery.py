@@ -108,7 +108,9 @@ def test_a_run_killed_mid_canary_is_rolled_back_by_the_watchdog_within_one_tick(
 
 
 def rollback(shop: Shop, **config: str) -> dg.ExecuteInProcessResult:
-    job = dg.Definitions(jobs=defs.jobs, assets=defs.assets, resources=shop.resources).resolve_job_def("rollback")
+    definitions = dg.Definitions(jobs=defs.jobs, assets=defs.assets, asset_checks=defs.asset_checks,
+                                 resources=shop.resources)  # fmt: skip
+    job = definitions.resolve_job_def("rollback")
     return job.execute_in_process(run_config={"ops": {"roll_back_production": {"config": {"api": "shop", **config}}}},
                                   instance=shop.instance, raise_on_error=False)  # fmt: skip
 

@@ -49,7 +49,9 @@ def release_twice(tmp_path: Path, home: Path, api: str, step_prefix: str):
     resources = {"repository": RepositoryResource(location=str(repo), branch="main", home=str(home)),
                  "artifacts": ArtifactStoreResource(home=str(home)),
                  "platform": PlatformResource(home=str(home), frontend=frontend, stats=f"127.0.0.1:{free_port()}")}
-    release = dg.Definitions(assets=defs.assets, jobs=defs.jobs, resources=resources).resolve_job_def("release")
+    definitions = dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                                 resources=resources)  # fmt: skip
+    release = definitions.resolve_job_def("release")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("apis", [api])
 

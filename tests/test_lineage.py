@@ -53,7 +53,8 @@ def test_lineage_walks_from_production_to_the_commit_and_through_a_rollback(tmp_
                  "artifacts": ArtifactStoreResource(home=str(short_folder)),
                  "platform": PlatformResource(home=str(short_folder), frontend=f"127.0.0.1:{free_port()}",
                                               stats=f"127.0.0.1:{free_port()}")}  # fmt: skip
-    definitions = dg.Definitions(assets=defs.assets, jobs=defs.jobs, resources=resources)
+    definitions = dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                                 resources=resources)  # fmt: skip
     try:
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             instance.add_dynamic_partitions("apis", ["orders"])
