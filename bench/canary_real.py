@@ -19,8 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import time
@@ -42,7 +40,9 @@ from apiops_pipelines.load.traffic import TrafficProcess, start_traffic
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.access_log import AccessRecord
 from apiops_pipelines.platform.access_log_tail import AccessLogTail
-from apiops_pipelines.platform.supervisor import pid_alive
+from apiops_pipelines.platform.runtime import free_port
+from apiops_pipelines.platform.teardown import take_down
+from apiops_pipelines.synthetic.shop import SHOP_SPEC
 
 API = "shop"
 HEALTH = "/health"
@@ -91,26 +91,6 @@ async def health(request):
 app = Starlette(routes=[Route("/items", items), Route("/items/{{id:int}}", item), Route("/health", health)])
 '''
 
-SPEC = '''\
-openapi: 3.0.3
-info: {{title: Shop, version: {version}, description: Pens and ink.}}
-servers: [{{url: "https://shop.example.org"}}]
-paths:
-  /items:
-    get:
-      operationId: listItems
-      description: Every item.
-      responses:
-        "200": {{description: the items, content: {{application/json: {{schema: {{type: object}}}}}}}}
-  /items/{{id}}:
-    get:
-      operationId: getItem
-      description: One item.
-      parameters:
-        - {{name: id, in: path, required: true, schema: {{type: integer, minimum: 1, maximum: 2}}, example: 1}}
-      responses:
-        "200": {{description: the item, content: {{application/json: {{schema: {{type: object}}}}}}}}
-'''
 
 
 @dataclass(frozen=True)
@@ -133,44 +113,6 @@ def canary_settings(operations: tuple[str, ...], interval_s: float, **changes: o
     """What the bench judges with, on the real gateway and in replay: the defaults but a short interval."""
     return CanarySettings(steps=STEPS, interval_s=interval_s, max_wait_s=max(60.0, interval_s),
                           operations=operations, **changes)  # type: ignore[arg-type]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo and len(found) < 10_000:
-        current = todo.pop()
-        found.append(current)
-        todo += children.get(current, [])
-    return found
-
-
-def take_down(plat: Platform) -> None:
-    """`down()`, then SIGKILL by PID whatever of supervisord's process tree survived it."""
-    pid = plat.supervisor.pid()
-    pids = process_tree(pid) if pid else []
-    try:
-        plat.down()
-    finally:
-        for survivor in [p for p in pids if pid_alive(p)]:
-            try:
-                os.kill(survivor, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @contextmanager
@@ -240,7 +182,7 @@ class ShopBench:
         self.platform = Platform(self.home / "platform", frontend=self.frontend, stats=f"127.0.0.1:{free_port()}")
         self.production = Production(self.platform, DeploymentRegistry(self.home / "deployments"))
         self.repo = self.home / "repo"
-        self.spec_text = SPEC.format(version="1.0.0")
+        self.spec_text = SHOP_SPEC.format(version="1.0.0")
         self.document = yaml.safe_load(self.spec_text)
         self.matcher = OperationMatcher(self.document, prefix=f"/{API}")
         self.identity = {"spec_version": "1.0.0", "spec_sha256": hashlib.sha256(self.spec_text.encode()).hexdigest()}

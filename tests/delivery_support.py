@@ -30,6 +30,7 @@ from apiops_pipelines.platform import Platform
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
+from apiops_pipelines.synthetic.shop import SHOP_SPEC
 
 APP = '''\
 """The shop: faults come from the environment (SHOP_ERROR_EVERY, SHOP_ITEM_DELAY_MS, SHOP_CRASH)."""
@@ -71,27 +72,7 @@ async def health(request):
 app = Starlette(routes=[Route("/items", items), Route("/items/{{id:int}}", item), Route("/health", health)])
 '''
 
-SPEC = '''\
-openapi: 3.0.3
-info: {{title: Shop, version: {version}, description: Pens and ink.}}
-servers: [{{url: "https://shop.example.org"}}]
-paths:
-  /items:
-    get:
-      operationId: listItems
-      description: Every item.
-      responses:
-        "200": {{description: the items, content: {{application/json: {{schema: {{type: object}}}}}}}}
-  /items/{{id}}:
-    get:
-      operationId: getItem
-      description: One item.
-      parameters:
-        - {{name: id, in: path, required: true, schema: {{type: integer, minimum: 1, maximum: 2}}, example: 1}}
-      responses:
-        "200": {{description: the item, content: {{application/json: {{schema: {{type: object}}}}}}}}
-        "404": {{description: no such item}}
-'''
+SPEC = SHOP_SPEC
 
 CONFIG = '''\
 name: shop

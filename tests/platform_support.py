@@ -4,9 +4,7 @@ temporary folder (taken down in every case), and helpers to look at its processe
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -23,7 +21,7 @@ from service_support import free_port
 from apiops_pipelines.estate.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.platform.haproxy_config import haproxy_binary
-from apiops_pipelines.platform.supervisor import pid_alive
+from apiops_pipelines.platform.teardown import process_tree, take_down  # noqa: F401 (likewise)
 
 needs_haproxy = pytest.mark.skipif(haproxy_binary() is None, reason="haproxy is not installed (apt-get install haproxy)")
 
@@ -89,21 +87,6 @@ def make_platform(folder: Path, **options: object) -> Platform:
     return Platform(folder, frontend=f"127.0.0.1:{free_port()}", stats=f"127.0.0.1:{free_port()}", **options)
 
 
-def take_down(plat: Platform) -> None:
-    """`down()`, then SIGKILL by PID whatever of the platform's process tree survived it (a test never leaks
-    processes, even when down() is what failed)."""
-    pid = plat.supervisor.pid()
-    pids = process_tree(pid) if pid else []
-    try:
-        plat.down()
-    finally:
-        for survivor in [p for p in pids if pid_alive(p)]:
-            try:
-                os.kill(survivor, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 @pytest.fixture
 def short_folder() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="apx-", dir="/tmp"))  # short: Unix socket paths hold ~100 bytes
@@ -126,20 +109,6 @@ def platform(monkeypatch: pytest.MonkeyPatch, short_folder: Path) -> Iterator[Pl
 
 def url(plat: Platform, path: str) -> str:
     return f"{plat.status()['haproxy']['frontend']}{path}"
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (HAProxy's master and its workers)."""
-    found = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found += process_tree(int(entry.name))
-    return found
 
 
 def haproxy_pids(plat: Platform) -> tuple[int | None, int | None]:
