@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a run is killed")
     parser.add_argument("--skip-spectral", action="store_true", help="ours and openapi-spec-validator only")
     parser.add_argument("--skip-timing", action="store_true", help="only the per-rule agreement with Spectral")
+    parser.add_argument("--sizes", metavar="N,N,...", help="then lint generated specs of these many operations "
+                        "(e.g. 1000,10000,100000) and print the time ratios between sizes (bench/lint_sizes.py)")
     args = parser.parse_args()
 
     spectral = None if args.skip_spectral else spectral_bin()
@@ -161,6 +163,12 @@ def main() -> None:
     out = RESULTS / f"lint-{stamp}.json"
     out.write_text(json.dumps(record, indent=2))
     print(f"\nresults: {out.relative_to(ROOT)}")
+    if args.sizes:
+        import subprocess
+
+        print(f"\nGenerated specs of {args.sizes} operations:", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).with_name("lint_sizes.py")), "--sizes", args.sizes,
+                        *(["--skip-spectral"] if args.skip_spectral else [])], check=False)  # fmt: skip
 
 
 if __name__ == "__main__":
