@@ -50,7 +50,9 @@ def load_document(
             pass  # the YAML builder below reports the duplicate with its line and column
         except json.JSONDecodeError as exc:
             if source.endswith(".json"):
-                raise DocumentError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+                raise DocumentError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno,
+                                    fix="correct the JSON there (a missing comma, quote or bracket is the usual "
+                                        "cause), or validate it with a JSON linter") from None
             # JSON is a subset of YAML; YAML flow style with comments lands here and is parsed below.
         except ValueError:
             pass  # an integer with thousands of digits: the YAML builder reports where it is

@@ -21,6 +21,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # libyaml 0.2.6 refuses nesting past 1,000 levels in its scanner, which reads flow collections ahead of the
 # events we count; earlier releases stream them. Either way the user gets our message, at libyaml's mark.
 _PARSER_DEPTH_LIMIT = "maximum nesting depth"
+_SYNTAX_FIX = ("correct the syntax at that place: close the bracket, brace or quote opened before it, and indent "
+               "with spaces, the same amount for every key of a mapping")
 
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
@@ -107,7 +109,7 @@ class YamlBuilder:
             problem = exc.problem or exc.context or "invalid YAML"
             if _PARSER_DEPTH_LIMIT in problem:
                 raise self.too_deep(mark) from None
-            raise self.fail(f"invalid YAML: {problem}", mark) from None
+            raise self.fail(f"invalid YAML: {problem}", mark, fix=_SYNTAX_FIX) from None
         except yaml.YAMLError as exc:
             raise DocumentError(self.source, f"invalid YAML: {exc}") from None
         return self.result
