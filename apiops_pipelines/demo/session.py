@@ -71,6 +71,7 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
     frontend = os.environ.get(FRONTEND_ENV) or DEFAULT_FRONTEND
     env = {"APIOPS_REPO": str(repo), "APIOPS_BRANCH": "main", "APIOPS_HOME": str(home),
            "APIOPS_SENSOR_INTERVAL": str(interval), FRONTEND_ENV: frontend}  # fmt: skip
+    _restore_production(home, say)
     dagster = DagsterProcesses(paths["dagster"], port, env, paths["logs"])
     dagster.start()
     try:
@@ -110,6 +111,25 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
         say("stopping Dagster ...")
         dagster.stop()
         _stop_platform(home, say)
+
+
+def _restore_production(home: Path, say) -> None:
+    """A demo started again serves what it released before: the platform comes back with its recorded state."""
+    from apiops_pipelines.delivery.deployments import DeploymentRegistry
+    from apiops_pipelines.platform import Platform
+    from apiops_pipelines.platform.errors import PLATFORM_ERRORS
+
+    served = [api for api in DeploymentRegistry(home / "deployments").apis()
+              if DeploymentRegistry(home / "deployments").load(api).stable is not None]  # fmt: skip
+    if not served:
+        return
+    try:
+        report = Platform(home / "platform").up()
+    except PLATFORM_ERRORS as exc:
+        say(f"could not restore production ({', '.join(served)}): {exc}")
+        return
+    say(f"restored production of {', '.join(served)} (apiops platform status)"
+        + "".join(f"\n  problem: {problem}" for problem in report["problems"]))
 
 
 def _stop_platform(home: Path, say) -> None:
