@@ -108,6 +108,9 @@ def run_demo(home: Path, port: int, once: bool, reset: bool, interval: int, say)
     except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
+        # A second SIGTERM or Ctrl-C (a supervisor and `timeout` both signalling) must not cut the clean-up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         say("stopping Dagster ...")
         dagster.stop()
         _stop_platform(home, say)
