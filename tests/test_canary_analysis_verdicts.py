@@ -172,3 +172,23 @@ def test_evidence_with_no_request_at_all_is_an_empty_table_not_an_error():
     evidence = analysis.evidence(5.0)
     assert evidence.verdict.decision is Decision.INSUFFICIENT_DATA
     assert evidence.overall == () and evidence.steps == ()
+
+
+def test_a_pooled_latency_failure_still_names_the_slowest_operation() -> None:
+    """The test over all operations looks when the operation's own does (both at 20 canary latencies) and is asked
+    first: when it decides, the reason must still say which operation slowed down (seen in a real run)."""
+    analysis = Analysis(CanarySettings(operations=("GET /a", "GET /b")))
+    analysis.start_step(10, 0.0)
+    rng, time = random.Random(4), 0.0
+    for _ in range(200):  # the stable: GET /a about 20 ms
+        time += 0.01
+        analysis.observe(Observation(time, STABLE, "GET /a", 200, 20.0 * rng.uniform(0.9, 1.1), False, 0.1))
+    verdict = analysis.judge(time)
+    for _ in range(40):  # the canary: four times slower
+        time += 0.01
+        analysis.observe(Observation(time, CANARY, "GET /a", 200, 80.0 * rng.uniform(0.9, 1.1), False, 0.1))
+        verdict = analysis.judge(time)
+        if verdict.decision is Decision.FAIL:
+            break
+    assert verdict.decision is Decision.FAIL and verdict.finding.operation == ALL_OPERATIONS
+    assert "; slowest: GET /a: median " in verdict.reason and "(4." in verdict.reason

@@ -145,10 +145,32 @@ class Analysis:
 
     def _latency_finding(self, key: str, look: LatencyLook, alpha: float) -> Finding:
         canary_value, stable_value, statistic, reason = latency_reason(key, look, self.settings.max_latency_ratio)
+        if key == ALL_OPERATIONS:  # the pooled test can decide first: still say which operation slowed down
+            reason += self._slowest_operation()
         numbers = {"z": look.z, "p": look.p, "alpha_look": look.alpha, "alpha_test": alpha, "look": look.index,
                    "median_ratio": look.median_ratio, "shift": look.shift}  # fmt: skip
         return Finding(LATENCY, key, look.time, self._steps[-1].percent, canary_value, stable_value, statistic,
                        look.alpha, reason, numbers)  # fmt: skip
+
+    def _slowest_operation(self) -> str:
+        """`; slowest: GET /x: median 42 vs 21 ms (2.00x)` over the operations with enough latencies of both arms."""
+        worst: tuple[float, str, float, float] | None = None
+        for key, arms in self._data.items():
+            if key == ALL_OPERATIONS or CANARY not in arms or STABLE not in arms:
+                continue
+            canary, stable = arms[CANARY].latencies, arms[STABLE].latencies
+            if len(canary) < 10 or len(stable) < 10:
+                continue
+            canary_median, stable_median = canary.quantile(0.5), stable.quantile(0.5)
+            if canary_median is None or not stable_median:
+                continue
+            ratio = canary_median / stable_median
+            if worst is None or ratio > worst[0]:
+                worst = (ratio, key, canary_median, stable_median)
+        if worst is None:
+            return ""
+        ratio, key, canary_median, stable_median = worst
+        return f"; slowest: {key}: median {canary_median:,.0f} vs {stable_median:,.0f} ms ({ratio:.2f}x)"
 
     def _verdict(self, decision: Decision, reason: str, now: float, waiting: tuple[str, ...] = (),
                  finding: Finding | None = None, final: bool = False) -> Verdict:  # fmt: skip
