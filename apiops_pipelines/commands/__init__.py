@@ -23,3 +23,12 @@ def add_spec_source_options(parser: argparse.ArgumentParser) -> None:
     """Where a spec's cross-file $refs may lead: the options every command that reads a spec shares."""
     parser.add_argument("--root", help="files outside this folder are refused (default: the Git top level)")
     parser.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (off by default)")
+
+
+def require_dagster_home() -> None:
+    """The commands that read or write the pipeline's Dagster instance need to know where it is."""
+    import os
+
+    if not os.environ.get("DAGSTER_HOME"):
+        raise Unusable("DAGSTER_HOME is not set: point it at the Dagster instance the pipeline runs on "
+                       "(the demo's: $APIOPS_HOME/demo/dagster)")  # fmt: skip

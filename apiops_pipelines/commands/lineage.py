@@ -13,7 +13,7 @@ import os
 import time
 from typing import Any
 
-from apiops_pipelines.commands import OK, Unusable, say
+from apiops_pipelines.commands import OK, Unusable, require_dagster_home, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not os.environ.get("DAGSTER_HOME"):
-        raise Unusable("DAGSTER_HOME is not set: point it at the Dagster instance the pipeline runs on "
-                       "(the demo's: $APIOPS_HOME/demo/dagster)")  # fmt: skip
+    require_dagster_home()
     import dagster as dg
 
     from apiops_pipelines.lineage.chain import origin_of_rollback, production_releases, release_of, walk

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 
-from apiops_pipelines.commands import FINDINGS, OK, Unusable, say
+from apiops_pipelines.commands import FINDINGS, OK, require_dagster_home, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not os.environ.get("DAGSTER_HOME"):
-        raise Unusable("DAGSTER_HOME is not set: point it at the Dagster instance the pipeline runs on "
-                       "(the demo's: $APIOPS_HOME/demo/dagster)")  # fmt: skip
+    require_dagster_home()
     import dagster as dg
 
     from apiops_pipelines.definitions import defs
