@@ -63,7 +63,7 @@ def test_a_clean_canary_promotes_with_no_failed_request_during_the_switch(shop, 
     assert old_program not in state.programs  # ... and stopped
     report = next(shop.home.glob(f"artifacts/shop/{commit}/canary-*/canary-report.html"))
     html = report.read_text()
-    assert html.count("<svg") >= 2 and "pass" in html
+    assert html.count("<svg") == 4 and '<div class="decision">Promoted</div>' in html
 
 
 def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving(shop, monkeypatch):
@@ -75,15 +75,16 @@ def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving
     notices = [r.json() for r in webhook.received]
     assert [n["event"] for n in notices] == ["canary_rolled_back", "canary_rolled_back"]  # one retry, same event
     assert notices[-1]["commit"] == commit and "server errors" in notices[-1]["text"]
-    assert not result.success or "production_deployment" not in materialized(result)
     check = checks(result)["canary_analysis"]
     assert not check.passed
     assert check.description.startswith("fail: ")
-    assert "server errors" in check.description or "5xx" in check.description
+    assert "server errors" in check.description
     assert "rolled back" in check.description
     canary = materialized(result)["canary_release"]
     assert canary["decision"] == "fail"
-    assert 0 <= canary["rolled_back_after_ms"] < 1000  # the weight went to 0 within a second of the verdict
+    assert canary["rolled_back_after_ms"] >= 0  # a cut after the verdict (how fast: bench/canary.py measures it)
+    last_change = canary["evidence"].split("### Weight changes")[1].strip().splitlines()[-1]
+    assert "| 0 | 100 |" in last_change and "rollback: fail" in last_change, last_change
     assert "production_deployment" not in materialized(result)
     deployment = shop.registry.load("shop")
     assert deployment.canary is None and deployment.stable == stable
@@ -95,10 +96,16 @@ def test_ten_percent_5xx_on_the_canary_rolls_back_while_the_stable_keeps_serving
 
 
 def test_twice_the_latency_on_one_operation_rolls_back_and_names_it(shop):
-    released(shop, "1.0.0")
-    _, result = released(shop, "1.0.1", production_env={"SHOP_ITEM_DELAY_MS": "40"})  # the stable sleeps 20 ms
+    """The stable's GET /items/{id} sleeps 50 ms, the canary's 100 ms: over the 1.5x limit unless the machine
+    adds 50 ms to every request (20 against 40 ms would be hidden by 20)."""
+    released(shop, "1.0.0", production_env={"SHOP_ITEM_DELAY_MS": "50"})
+    _, result = released(shop, "1.0.1", production_env={"SHOP_ITEM_DELAY_MS": "100"})
     check = checks(result)["canary_analysis"]
     assert not check.passed
+    assert "rolled back" in check.description
+    assert "production_deployment" not in materialized(result)
+    assert shop.registry.load("shop").canary is None
+    assert {shop.version() for _ in range(20)} == {"1.0.0"}
     # the operation's own test, or the pooled one (which may decide first) naming the slowest operation
     assert check.description.startswith("fail: GET /items/{id}: ") or (
         check.description.startswith("fail: all operations: ") and "slowest: GET /items/{id}: " in check.description)
@@ -133,13 +140,3 @@ def test_live_traffic_with_no_users_rolls_back_as_insufficient_data(shop):
     assert shop.registry.load("shop").canary is None
     assert shop.version() == "1.0.0"
 
-
-def test_the_verify_job_deploys_nothing_and_the_release_job_ends_in_production():
-    from apiops_pipelines.definitions import defs
-
-    def stages(job: str) -> set[str]:
-        return {key.to_user_string() for key in defs.resolve_job_def(job).asset_layer.selected_asset_keys}
-
-    assert stages("verify") == {"api_spec", "spec_validation", "breaking_changes", "staging_deployment",
-                                "contract_verification", "fuzz_report", "load_report"}  # fmt: skip
-    assert {"canary_release", "production_deployment"} <= stages("release")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from estate_services import quick_runs
 from platform_support import needs_haproxy, short_folder, take_down  # noqa: F401 (fixtures)
 from service_support import free_port
 
@@ -38,9 +39,7 @@ def lineage(dagster_home: Path, *args: str) -> dict | list:
 
 def test_lineage_walks_from_production_to_the_commit_and_through_a_rollback(tmp_path, short_folder):
     repo, _ = create_demo_repo(tmp_path / "estate")
-    config = repo / "orders" / "apiops.yaml"
-    config.write_text(config.read_text().replace("duration: 20s", "duration: 3s").replace("max_examples: 50",
-                                                                                            "max_examples: 10"))
+    quick_runs(repo / "orders" / "apiops.yaml")
     def commit(message: str) -> str:
         run_git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "--allow-empty", "-qam", message)
         return run_git(repo, "rev-parse", "HEAD").decode().strip()

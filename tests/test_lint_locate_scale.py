@@ -53,7 +53,6 @@ def builder_place(folder: Path, file: str, pointer: str, cache: dict) -> tuple[i
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120)
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_100000_findings_are_located_in_one_pass_per_file(tmp_path, monkeypatch, fmt):
     """Locating went finding by finding: the YAML builder recorded every node of every file (2.3 GB on
