@@ -22,10 +22,11 @@ from apiops_pipelines.definitions import defs
 from apiops_pipelines.demo.estate import create_demo_repo
 from apiops_pipelines.estate.git import run_git
 from apiops_pipelines.platform import Platform
+from apiops_pipelines.platform.instances import free_port
+from apiops_pipelines.platform.teardown import take_down
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
-from canary_real import free_port, take_down
 
 API = "orders"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the event log keeps everything

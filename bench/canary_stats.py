@@ -1,7 +1,7 @@
 """The canary judgement on request streams, side by side with Flagger's rule: how fast each rolls back a bad
 release, how often it rolls back a good one, how long a good one takes to reach production.
 
-    .venv/bin/python bench/canary_stats.py [--runs 200] [--interval 15] [--rps 200] [--recorded DIR]
+    .venv/bin/python bench/canary_stats.py [--runs 200] [--interval 15] [--rps 200]
 
 Streams (apiops_pipelines/delivery/canary_analysis/simulation.py): 200 req/s over four operations with
 lognormal latencies (medians 8 to 40 ms, whole milliseconds as HAProxy logs them), 0.1% 5xx on both arms,
@@ -10,8 +10,7 @@ more 5xx on the canary, 2x latency on GET /orders, +20% latency everywhere (with
 a good canary), and the same +20% judged with a 1.1x limit; clean and 10% 5xx also with no error tolerance
 (max_error_rate_increase 0; Flagger's rule has no such setting, so its rows repeat those runs). Each run
 is one seed; ours and Flagger's rule (apiops_pipelines/delivery/canary_analysis/flagger_rule.py) see the
-same requests. With --recorded DIR, streams come from DIR/<variant>-<seed>.jsonl instead (one observation
-per line, as recorded from a real access log): they replay as they were, whatever weights the judge sets.
+same requests. (bench/canary.py replays streams recorded from real releases.)
 
 Prints Markdown tables, the targets of issue 12 and the ratios; writes JSON under bench/results/.
 """
@@ -31,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from apiops_pipelines.delivery.canary_analysis import (  # noqa: E402
-    DEFAULT_OPERATIONS, Analysis, CanarySettings, Decision, Fault, FlaggerRule, FlaggerSettings, Observation,
-    RecordedStream, RunOutcome, SimulatedStream, StreamSource, run_canary,
+    DEFAULT_OPERATIONS, Analysis, CanarySettings, Decision, Fault, FlaggerRule, FlaggerSettings,
+    RunOutcome, SimulatedStream, StreamSource, run_canary,
 )
-from apiops_pipelines.delivery.canary_analysis.alpha_budget import SERVER, AlphaBudget, SHARES  # noqa: E402
+from apiops_pipelines.delivery.canary_analysis.alpha_budget import SERVER, SHARES  # noqa: E402
 from apiops_pipelines.delivery.canary_analysis.error_rate_test import log_e_value  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -65,10 +64,6 @@ VARIANTS = (
 
 
 def source_for(args: argparse.Namespace, variant: Variant, seed: int) -> StreamSource:
-    if args.recorded:
-        path = Path(args.recorded) / f"{variant.slug}-{seed}.jsonl"
-        with open(path, encoding="utf-8") as handle:
-            return RecordedStream([Observation(**json.loads(line)) for line in handle if line.strip()])
     return SimulatedStream(seed, variant.fault, rps=args.rps, duration_s=args.max_duration)
 
 
@@ -92,12 +87,12 @@ def number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def summary(outcomes: list[RunOutcome]) -> dict:
+def summary(outcomes: list[RunOutcome], slow_operation: str = SLOW_OPERATION) -> dict:
     rolled = [o for o in outcomes if o.decision in (Decision.FAIL, Decision.INSUFFICIENT_DATA)]
     promoted = [o for o in outcomes if o.decision is Decision.PASS]
     requests = [o.canary_requests for o in rolled]
     seconds = [o.time_s for o in rolled]
-    slow_op = [(o.operation_canary_requests or {}).get(SLOW_OPERATION, 0) for o in rolled]
+    slow_op = [(o.operation_canary_requests or {}).get(slow_operation, 0) for o in rolled]
     return {
         "runs": len(outcomes), "promoted": len(promoted), "rolled_back": len(rolled),
         "insufficient": sum(o.decision is Decision.INSUFFICIENT_DATA for o in outcomes),
@@ -199,10 +194,9 @@ def ratio_table(results: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def bounds(args: argparse.Namespace) -> list[str]:
+def bounds() -> list[str]:
     """What any valid test could do, to read the targets against."""
     alpha = 0.01
-    budget = AlphaBudget(alpha, tuple(p.operation for p in DEFAULT_OPERATIONS))
     server_alpha = alpha * SHARES[SERVER][0]
     needed = next(k for k in range(101) if log_e_value(k, 100, 0, 900, 0.01) >= math.log(1 / server_alpha))
     exact = next(k for k in range(101) if _binomial_tail(k, 100, 0.01) <= alpha)
@@ -213,7 +207,6 @@ def bounds(args: argparse.Namespace) -> list[str]:
     n_needed = (z / edge) ** 2 / 12
     op_share = profile.weight / sum(p.weight for p in DEFAULT_OPERATIONS)
     power_30 = NormalDist().cdf(edge * math.sqrt(12 * 30 * op_share) - NormalDist().inv_cdf(1 - alpha))
-    del budget
     return [
         f"- 10% 5xx, tolerance +1 point: at its 100th canary request (900 stable requests without errors) our "
         f"e-process crosses 1/alpha (alpha {server_alpha:g}) from {needed} errors on; P(Bin(100, 0.1) >= {needed})"
@@ -240,7 +233,6 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=15.0)
     parser.add_argument("--rps", type=float, default=200.0)
     parser.add_argument("--max-duration", type=float, default=900.0, help="seconds of stream per run at most")
-    parser.add_argument("--recorded", help="folder of recorded streams <variant>-<seed>.jsonl to replay")
     args = parser.parse_args()
     started = time.monotonic()
     results = {}
@@ -252,7 +244,7 @@ def main() -> None:
     print(outcome_table(results), "\n")
     print(target_table(results), "\n")
     print(ratio_table(results), "\n")
-    print("\n".join(bounds(args)))
+    print("\n".join(bounds()))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"canary_stats-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps({"args": vars(args), "variants": [asdict(v) for v in VARIANTS], "results": results},

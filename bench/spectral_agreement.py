@@ -59,12 +59,12 @@ def spectral_counts(report: Path) -> tuple[Counter[str], Counter[str]] | None:
     """Findings per rule and places per rule (examples: one per example) of Spectral's JSON report."""
     try:
         findings = json.loads(report.read_text())
-    except (OSError, ValueError):
+        places = Counter(code for code, _ in {(f["code"], example_place(f["path"]) if f["code"] in _EXAMPLE_RULES
+                                                                                else json.dumps(f["path"]))
+                                             for f in findings})  # fmt: skip
+        return Counter(f["code"] for f in findings), places
+    except (OSError, ValueError, KeyError, TypeError):  # no report, or not a list of findings: no table
         return None
-    places = Counter(code for code, _ in {(f["code"], example_place(f["path"]) if f["code"] in _EXAMPLE_RULES
-                                                                            else json.dumps(f["path"]))
-                                         for f in findings})  # fmt: skip
-    return Counter(f["code"] for f in findings), places
 
 
 def ours_counts(report: Path) -> tuple[Counter[str], Counter[str]] | None:
