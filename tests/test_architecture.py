@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "apiops_pipelines"
@@ -100,3 +102,16 @@ def test_the_package_root_keeps_only_the_entry_points_and_cross_cutting_helpers(
     loose = sorted(p.stem for p in PACKAGE.glob("*.py"))
     assert loose == ["__init__", "artifacts", "cli", "dagster_graphql", "definitions", "findings", "processes",
                      "settings"]
+
+
+def test_every_package_imports_first_in_a_fresh_interpreter():
+    """A circle through a package's __init__ (left out above) shows only in the order Python runs them:
+    `platform.programs` importing `fuzz.secrets` ran fuzz/__init__, which reached `platform.runtime`
+    half-loaded, and `import apiops_pipelines.platform` failed while every test importing load first passed."""
+    packages = sorted(_module_name(p) for p in PACKAGE.rglob("__init__.py"))
+    failed = []
+    for name in packages:
+        done = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            failed.append(f"{name}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    assert len(packages) > 20 and failed == []

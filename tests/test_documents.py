@@ -394,3 +394,17 @@ def test_error_string_format():
     assert str(DocumentError("x.yaml", "bad", line=3)) == "x.yaml:3: bad"
     assert str(DocumentError("x.yaml", "bad")) == "x.yaml: bad"
     assert isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize("text, source, syntax", [
+    ('{"a": 1,', "pact.json", True),
+    ("a: [1, 2", "spec.yaml", True),
+    ("a: 1\na: 2\n", "spec.yaml", False),  # valid YAML, refused for what it says
+    ('{"a": 1, "a": 2}', "pact.json", False),
+    ("[" * 5000 + "]" * 5000, "deep.json", False),
+])  # fmt: skip
+def test_a_document_error_says_whether_the_text_is_not_json_or_yaml_at_all(text, source, syntax):
+    """Callers told syntax errors apart by the wording of the message ("invalid JSON...")."""
+    with pytest.raises(DocumentError) as error:
+        load_document(text, source)
+    assert error.value.syntax is syntax

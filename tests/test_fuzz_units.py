@@ -96,3 +96,39 @@ def test_the_checks_apiops_yaml_accepts_are_schemathesis_own() -> None:
     from apiops_pipelines.estate.api_config import FUZZ_CHECKS
 
     assert sorted(FUZZ_CHECKS) == sorted(CHECKS.get_all_names())
+
+
+def test_recorded_cases_come_from_the_events_already_read_not_a_second_pass(tmp_path: Path, monkeypatch) -> None:
+    """The fuzz memory read schemathesis' whole NDJSON stream again after `collect` had read it."""
+    from apiops_pipelines.fuzz import recorded_cases
+    from apiops_pipelines.fuzz.events import collect
+    from apiops_pipelines.fuzz.model import FuzzReport
+
+    request = {"method": "GET", "uri": "http://127.0.0.1:4100/items/7", "headers": {"X-Key": ["${KEY}"]}}
+    failure = {"operation": "GET /items/{id}", "code": "ST101", "title": "Server error", "message": "500"}
+    scenario = {"phase": "fuzzing", "recorder": {
+        "interactions": {"c1": {"request": request, "response": {"status_code": 500}}},
+        "cases": {"c1": {"value": {"method": "GET", "path": "/items/{id}", "path_parameters": {"id": 7}}}},
+        "checks": {"c1": [{"name": "not_a_server_error", "status": "failure", "failure_info": {"failure": failure}}]},
+    }}  # fmt: skip
+    events = tmp_path / "events.ndjson"
+    events.write_text(json.dumps({"ScenarioFinished": scenario}) + "\n")
+    failures, _errors = collect(events, {"not_a_server_error"})
+    report = FuzzReport(1, 1, 1, 1, {}, tuple(failures), files={"ndjson": events})
+    monkeypatch.setattr(recorded_cases, "read_events", lambda _path: pytest.fail("the NDJSON was read again"))
+    [case] = recorded_cases.failing_cases(report, "c" * 40, "http://127.0.0.1:4100")
+    assert (case.operation, case.target, case.headers, case.path_parameters, case.status) == (
+        "GET /items/{id}", "/items/7", {"X-Key": ["${KEY}"]}, {"id": "7"}, 500)
+
+
+def test_one_reference_pattern_everywhere_and_a_lenient_expansion_for_replays() -> None:
+    from apiops_pipelines.fuzz import replay
+    from apiops_pipelines.fuzz.secrets import REFERENCE, expand_references
+    from apiops_pipelines.notify import scrub
+    from apiops_pipelines.platform import programs
+
+    assert scrub.REFERENCE is REFERENCE and replay.REFERENCE is REFERENCE
+    assert programs.env_references({"A": "${X}-${Y}", "B": "${X}"}) == ["X", "Y"]
+    assert expand_references("Bearer ${A} ${GONE}", {"A": "x"}, keep_missing=True) == "Bearer x ${GONE}"
+    with pytest.raises(KeyError):
+        expand_references("Bearer ${GONE}", {})

@@ -106,6 +106,14 @@ def test_lookarounds_and_backreferences_still_work(pattern, text, expected):
     ("^\\p{L}+\\w$", "u", "caf\u00e9s", True),  # a Unicode property with the u flag; \w stays ASCII
     ("^\\p{L}+\\w$", "u", "caf\u00e9\u00e9", False),
     ("^\\p{L}$", "", "p{L}", True),  # without the u flag, \p is a p
+    # a property inside a class is Unicode on both engines (the fallback's ASCII flag once bound it)
+    ("^[\\p{L}-]+$", "u", "caf\u00e9", True),
+    ("^[\\P{L}]+1", "u", "\u00e91", False),
+    ("^[\\p{L}\\d]+$", "u", "\u00e93", True),
+    ("^[\\p{L}\\d]+$", "u", "\u00e9\u0663", False),  # \d in the class stays ASCII (ARABIC-INDIC THREE)
+    ("^[^\\p{L}\\W]+$", "u", "3_", True),
+    ("^[^\\p{L}\\W]+$", "u", "\u0663", False),  # \W in the class stays ASCII: a non-ASCII digit is \W
+    ("^[\\S]$", "", "\u00a0", False),  # JavaScript's \S inside a class: NBSP is a space
 ])  # fmt: skip
 @pytest.mark.parametrize("engine", ["re2", "backtracking"])
 def test_javascript_meaning_is_kept_on_both_engines(pattern, flags, text, expected, engine):
@@ -113,6 +121,12 @@ def test_javascript_meaning_is_kept_on_both_engines(pattern, flags, text, expect
     compiled = js_regex(source, flags)
     assert compiled.linear is (engine == "re2")
     assert compiled.search(text) is expected
+
+
+def test_a_property_in_a_class_matches_unicode_on_the_backtracking_engine():
+    """The fallback compiled `[\\p{L}-]` under ASCII: 'café' failed and `[\\P{L}]` took 'é' for a non-letter."""
+    assert js_regex(r"^[\p{L}-]+$(?<!-)", "u").search("caf\u00e9")
+    assert not js_regex(r"^[\P{L}]+(?=1)", "u").search("\u00e91")
 
 
 def test_a_property_re2_cannot_read_runs_on_the_fallback_unrestricted_by_ascii():
@@ -232,3 +246,43 @@ def test_casing_keeps_its_meaning_on_the_linear_engine(options, fine, reported):
 
     regex, _ = _prepare_casing(options)
     assert regex.linear and regex.search(fine) and not regex.search(reported)
+
+
+def _count_backtracking(monkeypatch) -> list[str]:
+    """Every backtracking search times out at once and is counted (no clock involved)."""
+    calls: list[str] = []
+
+    def timed_out(self, text: str, anchored: bool) -> bool:
+        calls.append(text)
+        raise RegexTimeout(self, regexes.BACKTRACK_LIMIT_MS)
+
+    monkeypatch.setattr(regexes.JsRegex, "_backtrack", timed_out)
+    return calls
+
+
+def test_a_filter_that_ran_out_of_time_is_not_evaluated_again_for_the_next_rule(tmp_path, monkeypatch):
+    """The timeout was not cached: every rule with the same `given` paid the time limit again."""
+    calls = _count_backtracking(monkeypatch)
+    given = f"$.paths[*][?(@.summary.match(/{SLOW_LOOKAHEAD}/))]"
+    rules = "".join(f"""
+  rule-{n}:
+    given: "{given}"
+    then: {{field: operationId, function: truthy}}""" for n in range(3))  # fmt: skip
+    findings = lint(spec("d", {"/slow": HOSTILE_VALUE}), write_ruleset(tmp_path, "rules:" + rules))
+    assert len(calls) == 1
+    assert sorted(f.rule for f in findings) == ["rule-0", "rule-1", "rule-2"]
+    assert all(f.pointer == "/paths/~1slow/get" and "took longer than" in f.message for f in findings)
+
+
+def test_filter_timeouts_count_toward_the_per_document_limit(tmp_path, monkeypatch):
+    """Filters searched without the shared counter: each distinct path paid the limit, past MAX_REGEX_TIMEOUTS."""
+    monkeypatch.setattr(regexes, "MAX_REGEX_TIMEOUTS", 2)
+    calls = _count_backtracking(monkeypatch)
+    rules = "".join(f"""
+  rule-{n}:
+    given: "$.paths[*][?(@.summary.match(/{SLOW_LOOKAHEAD}/))]{'.responses' * n}"
+    then: {{function: truthy}}""" for n in range(4))  # fmt: skip
+    findings = lint(spec("d", {"/slow": HOSTILE_VALUE}), write_ruleset(tmp_path, "rules:" + rules))
+    assert len(calls) == 2
+    given_up = [f for f in findings if f.message.startswith("not checked")]
+    assert len(findings) == 4 and len(given_up) == 2 and "on 2 values" in given_up[0].message

@@ -13,9 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from estate_services import EXAMPLES, bundled_spec
 
-from apiops_pipelines.estate.api_config import LoadConfig, SloConfig
-from apiops_pipelines.load import (EndpointStats, ErrorStat, LoadReport, PlanError, TargetNotAllowed, plan_from_spec,
-                                   regression_gate, run_load, slo_gate)  # fmt: skip
+from apiops_pipelines.delivery.release_ledger import Release
+from apiops_pipelines.estate.api_config import ApiConfig, LoadConfig, SloConfig
+from apiops_pipelines.fuzz.secrets import FuzzConfigError
+from apiops_pipelines.load import (EndpointStats, ErrorStat, LoadReport, PlanError, TargetNotAllowed, judge_load,
+                                   plan_from_spec, regression_gate, run_load, slo_gate)  # fmt: skip
+from apiops_pipelines.load.headers import traffic_headers
 from apiops_pipelines.load.final_stats import read_final_json, read_run_statistics
 from apiops_pipelines.load.locustfile_source import LOCUSTFILE
 
@@ -140,6 +143,63 @@ def test_slo_gate_limits_are_inclusive() -> None:
     assert gate.passed and gate.findings == ()
     assert gate.summary == "within SLO: p95 250 ms, p99 300 ms, errors 1.00%, 50.0 requests/s"
     assert slo_gate(report, SloConfig()).summary.startswith("no SLO set (load.slo)")
+
+
+def test_judge_load_names_the_baseline_release_it_compared_with() -> None:
+    baseline = _report(_stats("GET /a", 40)).to_baseline()
+    release = Release("shop", "production", "c" * 40, "1.2.0", "s" * 64)
+    config = LoadConfig(slo=SloConfig(p95_ms=100))
+    verdict = judge_load(_report(_stats("GET /a", 90)), config, (release, baseline))
+    assert verdict.baseline == f"the production release 1.2.0 @ {'c' * 12}"
+    assert verdict.slo.passed and not verdict.regression.passed and not verdict.passed
+    assert verdict.baseline in verdict.regression.findings[0].message
+    first = judge_load(_report(_stats("GET /a", 90)), config, None)
+    assert first.baseline == "none yet" and first.passed
+
+
+def test_traffic_headers_are_load_headers_else_fuzz_headers_expanded_and_scrubbed() -> None:
+    fuzz_only = ApiConfig(name="shop", spec="openapi.yaml", fuzz={"headers": {"Authorization": "Bearer ${TOKEN}"}})
+    headers, scrubber = traffic_headers(fuzz_only, {"TOKEN": "s3cret-value"})
+    assert headers == {"Authorization": "Bearer s3cret-value"}
+    assert scrubber.text("sent s3cret-value") == "sent ${TOKEN}"
+    both = fuzz_only.model_copy(update={"load": LoadConfig(headers={"X-Key": "${LOAD_KEY}"})})
+    with pytest.raises(FuzzConfigError, match=r"load\.headers\.X-Key: \$\{LOAD_KEY\} is not set"):
+        traffic_headers(both, {"TOKEN": "s3cret-value"})
+
+
+def test_stopping_traffic_acts_only_on_the_process_it_started(tmp_path: Path) -> None:
+    """The guard against a reused pid was the command line alone: any paced locust process with that pid, even
+    one started later by another run, would have been killed. The identity recorded at start names one process."""
+    from apiops_pipelines.load.traffic import stop_group
+    from apiops_pipelines.processes import pid_alive, process_identity
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        identity = process_identity(process.pid)
+        assert identity is not None
+        other = f"{process.pid}:{int(identity.split(':')[1]) + 1}"  # the same pid, started at another time
+        assert stop_group(process.pid, 5.0, identity=other) is False and pid_alive(process.pid)
+        assert stop_group(process.pid, 5.0) is False and pid_alive(process.pid)  # not a traffic command line
+        assert stop_group(process.pid, 5.0, identity=identity) is True
+        assert not pid_alive(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_canary_traffic_and_the_load_stage_generate_the_same_locust_target(tmp_path: Path) -> None:
+    from apiops_pipelines.load.locust_target import locust_target
+
+    spec = bundled_spec(EXAMPLES / "estate", "orders")
+    generated = locust_target("http://127.0.0.1:8080/orders/", tmp_path / "gen", spec=spec)
+    assert (generated.host, generated.described) == ("http://127.0.0.1:8080", "generated from the spec")
+    assert generated.script.read_text() == LOCUSTFILE and generated.plan == tmp_path / "gen" / "plan.json"
+    assert all(t.startswith("/orders/") for op in json.loads(generated.plan.read_text())["operations"]
+               for t, _ in op["targets"])  # fmt: skip
+    own = locust_target("http://127.0.0.1:8080/orders/", tmp_path, locustfile=tmp_path / "load" / "lf.py")
+    assert (own.host, own.plan, own.script) == ("http://127.0.0.1:8080/orders", None, tmp_path / "load" / "lf.py")
+    with pytest.raises(ValueError, match="give the API's locustfile"):
+        locust_target("http://127.0.0.1:8080", tmp_path)
 
 
 def test_load_refuses_targets_off_loopback_before_starting(tmp_path: Path) -> None:

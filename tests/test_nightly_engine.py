@@ -11,10 +11,13 @@ from gitrepo import TempRepo
 from nightly_support import RULESET, pact_on_branch, shop_files
 
 from apiops_pipelines.delivery.deployments import ApiDeployment, DeployedRelease, DeploymentRegistry
+from apiops_pipelines.delivery.release_ledger import ReleaseLedger
 from apiops_pipelines.estate.git import GitRepo
 from apiops_pipelines.fuzz.memory import FuzzMemory
 from apiops_pipelines.fuzz.model import FailureExample, FailureGroup, FuzzReport
 from apiops_pipelines.nightly import NightlyReport, production_runs
+from apiops_pipelines.nightly import sources as nightly_sources
+from apiops_pipelines.nightly.live_gates import LiveTarget, contracts_gate
 from apiops_pipelines.nightly.sources import load_sources
 from apiops_pipelines.nightly.spec_gates import spec_gates
 
@@ -66,6 +69,35 @@ def test_an_api_gone_from_the_branch_head_keeps_its_production_ruleset_and_pacts
     sources = load_sources(GitRepo(repo.path), "shop", production, repo.head(), "main")
     assert sources.today_commit == production and [p.consumer for p in sources.pacts] == ["web-shop"]
     assert "is not defined at the head of main" in sources.notes[0]
+
+
+def test_a_broken_pact_is_one_problem_for_each_pact_gate(tmp_path: Path) -> None:
+    """The contracts gate reported a pact it could not parse twice: once from the sources' parse errors and
+    once more from the verifier, which was handed the same unparseable file."""
+    repo = TempRepo(tmp_path / "repo")
+    production = repo.commit("shop 1.0.0", shop_files())
+    repo.commit("a half-written pact", {**pact_on_branch(), "shop/pacts/web-shop.json": '{"consumer": '})
+    sources = load_sources(GitRepo(repo.path), "shop", production, repo.head(), "main")
+    assert [e.file for e in sources.unreadable] == ["shop/pacts/web-shop.json"] and not sources.blob_errors
+    target = LiveTarget("http://127.0.0.1:9", sources, repo.path, tmp_path / "reports",
+                        ReleaseLedger(tmp_path / "ledger"), environ={})  # fmt: skip
+    (tmp_path / "reports" / "contracts").mkdir(parents=True)
+    contracts = contracts_gate(target)  # nothing parses, so the verifier has nothing to replay against the url
+    assert contracts.result == "failed" and contracts.findings == 1
+    assert (tmp_path / "reports" / "contracts" / "contracts.md").read_text().count("shop/pacts/web-shop.json") == 1
+    pacts = spec_gates(sources, tmp_path / "spec")[-1]
+    assert pacts.gate == "consumer_pacts_match_spec" and pacts.findings == 1
+
+
+def test_the_catalog_is_read_once_when_production_is_the_branch_head(tmp_path: Path, monkeypatch) -> None:
+    repo = TempRepo(tmp_path / "repo")
+    production = repo.commit("shop 1.0.0", {**shop_files(), **pact_on_branch()})
+    reads: list[str] = []
+    real = nightly_sources.load_catalog
+    monkeypatch.setattr(nightly_sources, "load_catalog", lambda r, commit: reads.append(commit) or real(r, commit))
+    sources = load_sources(GitRepo(repo.path), "shop", production, production, "main")
+    assert reads == [] and sources.today_commit == production and not sources.notes
+    assert [p.consumer for p in sources.pacts] == ["web-shop"]
 
 
 def test_the_fuzz_memory_keeps_each_replayable_case_once_and_names_a_damaged_line(tmp_path: Path) -> None:

@@ -60,3 +60,32 @@ def test_run_text_cannot_ping_a_channel_or_forge_a_link() -> None:
     event = run_failed("release", "run-1", api="orders", message="<!channel> see <http://evil.example|the fix> & go")
     text = slack_text(event)
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text and "<http://evil.example" not in text
+
+
+def test_a_short_setting_is_not_scrubbed_but_a_short_secret_named_value_is() -> None:
+    """With `DEBUG=1` referenced in an apiops.yaml, every "1" of the title, the links and the time became
+    "${DEBUG}"; the code's own fields (kind, severity, time, commit, links) must come out as built."""
+    from apiops_pipelines.notify.sender import Sender
+
+    commit = "1" * 8 + "ab12" * 8
+    event = run_failed("release", "run-1", api="orders", commit=commit, step="load_report",
+                       message="attempt 1 of 3 sent X-Api-Token: k9",
+                       run_url="http://127.0.0.1:3000/runs/run-1")  # fmt: skip
+    environ = {"DEBUG": "1", "API_TOKEN": "k9", "REGION": "eu"}
+    payload = Sender([]).scrubbed(event, {"DEBUG", "API_TOKEN", "REGION"}, environ)
+    assert payload["summary"] == "attempt 1 of 3 sent X-Api-Token: ${API_TOKEN}"
+    assert "${DEBUG}" not in str(payload) and "k9" not in str(payload)
+    assert (payload["event"], payload["severity"], payload["time"], payload["commit"]) == (
+        "run_failed", "error", event.time, commit)
+    assert payload["url"] == payload["links"]["run"] == "http://127.0.0.1:3000/runs/run-1"
+    assert payload["title"] == event.title and commit[:12] in payload["text"]
+
+
+def test_links_the_code_builds_still_lose_url_credentials_and_webhook_urls() -> None:
+    from apiops_pipelines.notify.sender import Sender
+
+    hook = "http://127.0.0.1:9/hook-token"
+    event = run_failed("release", "run-1", api="orders",
+                       run_url=f"https://ui:hunter2pass@dagster.example/runs/1?x={hook}")
+    payload = Sender([hook]).scrubbed(event, set(), {})
+    assert payload["url"] == "https://***@dagster.example/runs/1?x=<webhook URL>" == payload["links"]["run"]

@@ -181,6 +181,24 @@ def test_a_broken_pact_is_an_error_naming_file_line_and_fix(data: Any, line: int
     assert finding.blocking and finding.file == "pacts/web-pets.json" and finding.line == line
 
 
+def test_only_a_syntax_error_gets_the_json_syntax_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fix was chosen by the message's wording ("invalid JSON..."); the error now says it is a syntax error."""
+    from apiops_pipelines.pacts import model
+    from apiops_pipelines.specs.documents import DocumentError
+
+    with pytest.raises(PactError) as duplicate:
+        parse_pact(b'{"consumer": {"name": "a"}, "consumer": {"name": "b"}}', "pacts/twice.json")
+    assert not duplicate.value.fix.startswith("fix the JSON syntax")
+
+    def worded_like_syntax(*_args: Any, **_kwargs: Any) -> Any:
+        raise DocumentError("pacts/p.json", "invalid JSON-like nesting", fix="flatten it")  # not a syntax error
+
+    monkeypatch.setattr(model, "load_document", worded_like_syntax)
+    with pytest.raises(PactError) as raised:
+        parse_pact(b"{}", "pacts/p.json")
+    assert raised.value.fix == "flatten it"
+
+
 def test_a_50_mb_pact_is_refused_on_size_before_it_is_read(tmp_path: Path) -> None:
     huge = tmp_path / "pacts" / "huge.json"
     huge.parent.mkdir()

@@ -9,8 +9,7 @@ from apiops_pipelines.assets.partitions import api_partitions
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import moves_baselines, report_folder, staging_url
 from apiops_pipelines.assets.run_headers import traffic_headers
-from apiops_pipelines.load import (GateResult, LoadRunError, PlanError, TargetNotAllowed, markdown, regression_gate,
-                                   run_load, slo_gate)  # fmt: skip
+from apiops_pipelines.load import GateResult, LoadRunError, PlanError, TargetNotAllowed, judge_load, markdown, run_load
 from apiops_pipelines.platform.instances import materialize
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.delivery.release_ledger import VERIFIED, LedgerError, Release
@@ -77,11 +76,8 @@ def load_report(
         found = ledger.load_baseline(api)
     except LedgerError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    baseline_label = (f"the {found[0].stage} release {found[0].spec_version} @ {found[0].commit[:12]}" if found
-                      else "none yet")  # fmt: skip
-    slo = slo_gate(report, config.slo)
-    regression = regression_gate(report, found[1] if found else None, max_ratio=config.regression.max_p95_ratio,
-                                 min_delta_ms=config.regression.min_delta_ms, label=baseline_label)  # fmt: skip
+    verdict = judge_load(report, config, found)
+    slo, regression, baseline_label = verdict.slo, verdict.regression, verdict.baseline
     table = markdown(report, [slo, regression])
     (reports / "load.md").write_text(table, encoding="utf-8")
     recorded = slo.passed and regression.passed and moves_baselines(context)

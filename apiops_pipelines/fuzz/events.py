@@ -65,6 +65,7 @@ def collect(path: Path, blocking_checks: Collection[str], references: Collection
 def _scenario(event: dict[str, Any], groups: dict[tuple[str, str, str], _Group], references: Collection[str]) -> None:
     recorder = event.get("recorder") or {}
     interactions = recorder.get("interactions") or {}
+    cases = recorder.get("cases") or {}
     for case_id, checks in (recorder.get("checks") or {}).items():
         for check in checks or []:
             if check.get("status") != "failure":
@@ -79,10 +80,13 @@ def _scenario(event: dict[str, Any], groups: dict[tuple[str, str, str], _Group],
                                              str(failure.get("severity") or ""))  # fmt: skip
             interaction = interactions.get(case_id) or {}
             response = interaction.get("response") or {}
+            request = interaction.get("request") or None
+            value = (cases.get(case_id) or {}).get("value") or {}
             group.case_ids.add(case_id)
             group.examples.append(FailureExample(
                 case_id, str(event.get("phase") or ""), str(failure.get("message") or group.title),
-                curl_command(interaction.get("request") or {}, references), response.get("status_code")))  # fmt: skip
+                curl_command(request or {}, references), response.get("status_code"),
+                request if isinstance(request, dict) else None, value.get("path_parameters") or {}))  # fmt: skip
 
 
 def _pick(examples: list[FailureExample]) -> list[FailureExample]:

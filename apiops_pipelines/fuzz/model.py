@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,10 @@ class FailureExample:
     message: str  # what the check said, e.g. "Received: 500\nDocumented: 200, 400"
     curl: str  # sends the failing request again
     status: int | None = None  # the response's status code
+    # the request as schemathesis recorded it (secrets as ${VAR}) and the path parameters it filled in: what
+    # the fuzz memory keeps, without reading the event stream again (None: not read with the events)
+    request: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    path_parameters: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

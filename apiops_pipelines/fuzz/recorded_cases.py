@@ -60,16 +60,18 @@ class RecordedCase:
 
 
 def failing_cases(report: FuzzReport, commit: str, base_url: str | None = None) -> list[RecordedCase]:
-    """The example cases of every failure group whose check a replay can judge, read from the run's NDJSON.
-    `base_url` is the URL that was fuzzed (default: the one in the report's replay command)."""
+    """The example cases of every failure group whose check a replay can judge, with the requests the events
+    gave them (read from the run's NDJSON for examples built without). `base_url` is the URL that was fuzzed
+    (default: the one in the report's replay command)."""
     base = (base_url or _fuzzed_url(report.replay)).rstrip("/")
     wanted = {(g.check, e.case_id): (g, e) for g in report.failures if g.check in REPLAYABLE_CHECKS
               for e in g.examples}  # fmt: skip
     events = report.files.get("ndjson")
-    if not wanted or events is None or not events.is_file():
-        return []
-    found = _requests(read_events(events), {case_id for _check, case_id in wanted})
-    source, now = str(events.parent), time.time()
+    unread = {case_id for (_check, case_id), (_group, example) in wanted.items() if example.request is None}
+    readable = events is not None and events.is_file()
+    found = _requests(read_events(events), unread) if unread and readable else {}  # type: ignore[arg-type]
+    found |= {e.case_id: (e.request, e.path_parameters) for _g, e in wanted.values() if e.request is not None}
+    source, now = str(events.parent) if events is not None else "", time.time()
     cases = []
     for (check, case_id), (group, example) in wanted.items():
         if case_id not in found:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
-import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,11 +24,10 @@ import httpx
 from apiops_pipelines.estate.api_config import FuzzConfig
 from apiops_pipelines.fuzz.curl import curl_command
 from apiops_pipelines.fuzz.recorded_cases import RecordedCase
-from apiops_pipelines.fuzz.secrets import Scrubber, header_secrets
+from apiops_pipelines.fuzz.secrets import REFERENCE, Scrubber, expand_references, header_secrets
 from apiops_pipelines.load.targets import check_target
 
 FAILS_AGAIN, FIXED, SKIPPED, ERROR = "fails again", "fixed", "skipped", "error"
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -64,25 +63,26 @@ class ReplayReport:
 
 
 def replay_cases(
-    spec: dict[str, Any], base_url: str, cases: Sequence[RecordedCase], config: FuzzConfig, *,
+    spec: dict[str, Any] | bytes, base_url: str, cases: Sequence[RecordedCase], config: FuzzConfig, *,
     allow_hosts: Iterable[str] = (), environ: Mapping[str, str] | None = None, request_timeout: float = 10.0,
     budget_s: float = 300.0,
 ) -> ReplayReport:  # fmt: skip
-    """Replay `cases` against `base_url`; `spec` is today's bundled document, `config` the API's `fuzz:`."""
+    """Replay `cases` against `base_url`; `spec` is today's bundled document (or its JSON, read only when there
+    is a case: schemathesis keeps it), `config` the API's `fuzz:`."""
     check_target(base_url, allow_hosts)
     secrets = header_secrets(config.headers, dict(os.environ if environ is None else environ))
     scrubber = Scrubber(secrets)
     base, deadline, results = base_url.rstrip("/"), time.monotonic() + budget_s, []
     if not cases:
         return ReplayReport(())
-    judge = _Judge(spec)
+    judge = _Judge(json.loads(spec) if isinstance(spec, bytes) else spec)
     try:
         judge.load()
     except Exception as exc:  # schemathesis' own loader refused today's spec: nothing can be judged
         return ReplayReport(tuple(ReplayResult(case, ERROR, True, f"schemathesis could not load the spec: {exc!r}")
                                   for case in cases))  # fmt: skip
     missing = sorted({name for case in cases for values in case.headers.values() for value in values
-                      for name in _REFERENCE.findall(value)} - set(secrets))  # fmt: skip
+                      for name in REFERENCE.findall(value)} - set(secrets))  # fmt: skip
     notes = [f"recorded requests send ${{{name}}}, which fuzz.headers no longer names: sent as written"
              for name in missing]  # fmt: skip
     with httpx.Client(trust_env=False, timeout=request_timeout, follow_redirects=False) as client:
@@ -105,7 +105,9 @@ def _replay(client: httpx.Client, judge: _Judge, base: str, case: RecordedCase, 
     if not judge.knows(case.operation):
         return ReplayResult(case, SKIPPED, False, f"{case.operation} is no longer an operation of the spec", curl=curl)
     try:
-        headers = [(name, _expand(value, secrets)) for name, values in case.headers.items() for value in values]
+        # a ${VAR} the API's fuzz.headers no longer names stays as written: the request then shows what is missing
+        headers = [(name, expand_references(value, secrets, keep_missing=True))
+                   for name, values in case.headers.items() for value in values]  # fmt: skip
         response = client.request(case.method, base + case.target, headers=headers, content=_bytes(case.body))
     except (httpx.HTTPError, ValueError) as exc:
         return ReplayResult(case, ERROR, True, scrubber.text(f"could not send it: {exc!r}"), curl=curl)
@@ -152,11 +154,6 @@ class _Judge:
             return "; ".join(f"{f.code} {f.title}" + (f": {f.message.strip().splitlines()[0]}" if f.message.strip()
                              else "") for f in group.exceptions)  # fmt: skip
         return None
-
-
-def _expand(value: str, secrets: Mapping[str, str]) -> str:
-    # a ${VAR} the API's fuzz.headers no longer names stays as written: the request then shows what is missing
-    return _REFERENCE.sub(lambda m: secrets.get(m.group(1), m.group(0)), value)
 
 
 def _bytes(body: str | None) -> bytes | None:

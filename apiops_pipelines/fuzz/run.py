@@ -32,7 +32,7 @@ class FuzzRunError(RuntimeError):
 
 
 def run_fuzz(
-    spec: dict[str, Any] | Path,
+    spec: dict[str, Any] | bytes | Path,
     base_url: str,
     config: FuzzConfig,
     report_dir: Path,
@@ -45,7 +45,8 @@ def run_fuzz(
     environ: Mapping[str, str] | None = None,
     timeout: float = 900.0,
 ) -> FuzzReport:
-    """Run every schemathesis check on the API at `base_url`; `spec` is the bundled document (or its file).
+    """Run every schemathesis check on the API at `base_url`; `spec` is the bundled document (its JSON, or its
+    file).
     `blocking_checks` and `workers` default to the API's `fuzz.blocking_checks` and `fuzz.workers`."""
     check_target(base_url, allow_hosts)
     environ = dict(os.environ if environ is None else environ)
@@ -59,8 +60,8 @@ def run_fuzz(
                           workers=workers or config.workers or max(1, min(os.cpu_count() or 1, 8)), phases=phases)  # fmt: skip
     report_dir.mkdir(parents=True, exist_ok=True)
     spec_file = report_dir / SPEC_FILE
-    if isinstance(spec, Path):
-        spec_file.write_bytes(spec.read_bytes())
+    if isinstance(spec, (bytes, Path)):
+        spec_file.write_bytes(spec if isinstance(spec, bytes) else spec.read_bytes())
     else:
         spec_file.write_text(json.dumps(spec), encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="apiops-fuzz-") as scratch:

@@ -13,13 +13,14 @@ import base64
 import binascii
 import html
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from apiops_pipelines.estate.api_config import ENV_REFERENCE
+
+REFERENCE = ENV_REFERENCE  # `${VAR}` wherever apiops.yaml may write one (its model defines it)
 
 
 class FuzzConfigError(ValueError):
@@ -31,7 +32,7 @@ def header_secrets(headers: Mapping[str, str], environ: Mapping[str, str], key: 
     """Every variable the headers reference, with its value from `environ`; a missing one is an error."""
     found: dict[str, str] = {}
     for name, value in headers.items():
-        for variable in _REFERENCE.findall(value) + _REFERENCE.findall(name):
+        for variable in REFERENCE.findall(value) + REFERENCE.findall(name):
             if variable not in environ:
                 raise FuzzConfigError(
                     f"{key}.{name}: ${{{variable}}} is not set in the pipeline's environment. Fix: set "
@@ -43,10 +44,15 @@ def header_secrets(headers: Mapping[str, str], environ: Mapping[str, str], key: 
 def expand_headers(headers: Mapping[str, str], secrets: Mapping[str, str]) -> dict[str, str]:
     """The headers with every `${VAR}` replaced by its value in `secrets` (what `header_secrets` found), for a
     process that sends them, never for a file."""
-    def expand(text: str) -> str:
-        return _REFERENCE.sub(lambda match: secrets[match.group(1)], text)
+    return {expand_references(name, secrets): expand_references(value, secrets) for name, value in headers.items()}
 
-    return {expand(name): expand(value) for name, value in headers.items()}
+
+def expand_references(text: str, secrets: Mapping[str, str], *, keep_missing: bool = False) -> str:
+    """`text` with every `${VAR}` replaced by its value in `secrets`; one `secrets` lacks is a KeyError, or
+    stays as written with `keep_missing`."""
+    if keep_missing:
+        return REFERENCE.sub(lambda match: secrets.get(match.group(1), match.group(0)), text)
+    return REFERENCE.sub(lambda match: secrets[match.group(1)], text)
 
 
 class Scrubber:

@@ -72,7 +72,8 @@ def lint(document: dict, ruleset: Ruleset, spec_file: str = "", positions: Posit
 
 def _lint(document: dict, ruleset: Ruleset, spec_file: str) -> list[Finding]:
     formats = detect_formats(document)
-    context = Context(document, formats, Evaluator(document))
+    evaluator = Evaluator(document)
+    context = Context(document, formats, evaluator, regex_timeouts=evaluator.regex_timeouts)  # one count per pattern
     scoped = [(pointer, override) for override in ruleset.overrides for pointer in override.pointers_for(spec_file)]
     findings = [Finding(NOTICE, "info", "", warning) for warning in ruleset.warnings]
     try:

@@ -37,6 +37,7 @@ class FilterParser:
         self.text, self.pos = text, pos
         self.peeked: tuple[str, Any, int] | None = None
         self.tokens = 0
+        self.regexes: list[JsRegex] = []  # the literals, so the evaluator can give up on one that keeps timing out
 
     def fail(self, message: str, at: int | None = None) -> FilterSyntaxError:
         return FilterSyntaxError(message, self.pos if at is None else at)
@@ -98,9 +99,11 @@ class FilterParser:
         flags = re.match(r"[a-z]*", text[i + 1 :]).group(0)  # type: ignore[union-attr]
         self.pos = i + 1 + len(flags)
         try:
-            return js_regex(text[at + 1 : i], flags)
+            regex = js_regex(text[at + 1 : i], flags)
         except ValueError as exc:
             raise self.fail(str(exc), at) from None
+        self.regexes.append(regex)
+        return regex
 
     def expression(self, depth: int) -> tuple:
         if depth > MAX_DEPTH:

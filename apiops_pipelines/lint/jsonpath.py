@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from apiops_pipelines.lint import regexes
 from apiops_pipelines.lint.doc_index import MAX_CONTAINERS, DocumentIndex, DocumentTooLarge
 from apiops_pipelines.lint.errors import RulesetError
 from apiops_pipelines.lint.jsonpath_filter import FilterSyntaxError, parse_filter
 from apiops_pipelines.lint.jsonpath_model import JSONPath, Node, Selector, Step
-from apiops_pipelines.lint.regexes import RegexTimeout
+from apiops_pipelines.lint.regexes import JsRegex, RegexTimeout
 
 _NAME = re.compile(r"[^.\[\]~\s]+")
 _ITEM = re.compile(
@@ -176,6 +177,8 @@ class Evaluator:
         self.document = document
         self._index: DocumentIndex | None = None
         self._results: dict[str, list[Node]] = {}
+        self._timeouts: dict[str, RegexTimeout] = {}  # paths whose filter ran out of time: no result, ever
+        self.regex_timeouts: dict[JsRegex, int] = {}  # values each pattern ran out of time on (shared, see Context)
 
     @property
     def index(self) -> DocumentIndex:
@@ -201,14 +204,31 @@ class Evaluator:
     def select(self, path: JSONPath) -> list[Node]:
         """Every match of `path` as (pointer, key, value); with a final `~` the value is the key."""
         cached = self._results.get(path.source)
-        if cached is None:
-            try:
-                cached = self._results[path.source] = self._evaluate(path)
-            except RegexTimeout as exc:
-                if exc.where is not None and exc.pointer is None:
-                    exc.pointer = self.pointer(exc.where)
-                raise
+        if cached is not None:
+            return cached
+        failed = self._timeouts.get(path.source)
+        if failed is not None:  # every rule with this `given` would pay the time limit again
+            raise failed.with_traceback(None)
+        try:
+            self._give_up(path)
+            cached = self._results[path.source] = self._evaluate(path)
+        except RegexTimeout as exc:
+            if exc.where is not None and exc.pointer is None:
+                exc.pointer = self.pointer(exc.where)
+            if not exc.given_up_after:
+                self.regex_timeouts[exc.regex] = self.regex_timeouts.get(exc.regex, 0) + 1
+            self._timeouts[path.source] = exc
+            raise
         return cached
+
+    def _give_up(self, path: JSONPath) -> None:
+        """RegexTimeout at once when a filter's pattern already ran out of time MAX_REGEX_TIMEOUTS times."""
+        for step in path.steps:
+            found = step.selector.filter
+            for regex in found.regexes if found is not None else ():
+                spent = self.regex_timeouts.get(regex, 0)
+                if spent >= regexes.MAX_REGEX_TIMEOUTS:
+                    raise RegexTimeout(regex, regexes.BACKTRACK_LIMIT_MS, given_up_after=spent)
 
     def _evaluate(self, path: JSONPath) -> list[Node]:
         nodes: list[Node] = [("", None, self.document)]

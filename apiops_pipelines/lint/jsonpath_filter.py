@@ -17,6 +17,7 @@ from typing import Any
 
 from apiops_pipelines.lint.filter_syntax import MAX_DEPTH, FilterParser, FilterSyntaxError, depth_of
 from apiops_pipelines.lint.jsvalues import COMPARE, UNDEFINED, call, member, truthy, typeof
+from apiops_pipelines.lint.regexes import JsRegex
 
 __all__ = ["Filter", "FilterSyntaxError", "UNDEFINED", "parse_filter", "truthy"]
 
@@ -29,6 +30,7 @@ class Filter:
     test: Test
     need_keys: frozenset[str] | None  # passing candidates are mappings with one of these keys
     need_props: frozenset[Any] | None  # passing candidates sit under one of these keys
+    regexes: tuple[JsRegex, ...] = ()  # its regular expression literals
 
 
 def parse_filter(text: str, start: int) -> tuple[Filter, int]:
@@ -43,7 +45,7 @@ def parse_filter(text: str, start: int) -> tuple[Filter, int]:
     except (SyntaxError, RecursionError, MemoryError):  # the limits above should make this unreachable
         raise FilterSyntaxError("filter too complex", start) from None
     keys, props = _need(node)
-    return Filter(text[start : parser.pos - 1].strip(), test, keys, props), parser.pos
+    return Filter(text[start : parser.pos - 1].strip(), test, keys, props, tuple(parser.regexes)), parser.pos
 
 
 class _CodeGen:

@@ -10,7 +10,8 @@ it must mean here. Most of JavaScript's syntax is shared; the rewrite covers whe
 - an escaped letter JavaScript gives no meaning (`\\Z`, `\\a`, `\\Q`) is the letter itself, as in a browser,
   and a `{` that does not start a quantifier is a literal;
 - named groups `(?<n>...)` and `\\k<n>` take the `(?P<n>...)` / `(?P=n)` spelling both engines read;
-- with the u flag, `\\p{...}` is a Unicode property (the `regex` module reads it outside its ASCII mode).
+- with the u flag, `\\p{...}` is a Unicode property (the `regex` module reads it outside its ASCII mode, so
+  a class holding one becomes `(?u:[...])`, with `\\d`, `\\w` and their negations inside spelled as ranges).
 
 `\\d`, `\\w` and `\\b` need nothing: both engines keep them ASCII, as JavaScript does without the u flag.
 """
@@ -31,14 +32,34 @@ _MEANINGFUL = frozenset("dDwWsSbBfnrtvxuck0123456789")  # escaped letters and di
 _SPACES = ((0x09, 0x0D), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
            (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000), (0xFEFF, 0xFEFF))  # fmt: skip
 _LINE_TERMINATORS = (0x0A, 0x0D, 0x2028, 0x2029)
+_DIGITS, _WORD = ((0x30, 0x39),), ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
 
 
 def code_point(value: int, engine: str) -> str:
     return f"\\x{{{value:x}}}" if engine == _RE2 else f"\\U{value:08x}"
 
 
+def _ranges(ranges: tuple[tuple[int, int], ...], engine: str) -> str:
+    return "".join(code_point(a, engine) + (f"-{code_point(b, engine)}" if b != a else "") for a, b in ranges)
+
+
+def _complement(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    out, start = [], 0
+    for a, b in ranges:
+        if a > start:
+            out.append((start, a - 1))
+        start = b + 1
+    return (*out, (start, 0x10FFFF))
+
+
 def _spaces(engine: str) -> str:
-    return "".join(code_point(a, engine) + (f"-{code_point(b, engine)}" if b != a else "") for a, b in _SPACES)
+    return _ranges(_SPACES, engine)
+
+
+# Inside a class these are spelled as ranges: a `regex` class may end up in (?u:...), where the engine's own
+# \d, \w and \S would turn Unicode, and JavaScript keeps them ASCII even with the u flag (\S: JavaScript's).
+_CLASS_SHORTHANDS = {"d": _DIGITS, "D": _complement(_DIGITS), "w": _WORD, "W": _complement(_WORD),
+                     "S": _complement(_SPACES)}  # fmt: skip
 
 
 def _not_line_terminator(engine: str) -> str:
@@ -49,16 +70,21 @@ def translate(source: str, flags: str, engine: str) -> str:
     """`source` (JavaScript syntax, flags as letters) in the syntax of `engine` ("re2" or "regex")."""
     out: list[str] = []
     i, size, in_class, unicode = 0, len(source), False, "u" in flags
+    class_start, class_property = 0, False  # where the open class begins in `out`; whether it holds a \p
     while i < size:
         char = source[i]
         if char == "\\":
             text, i = _escape(source, i + 1, in_class, unicode, engine)
+            class_property |= in_class and text.startswith(("\\p", "\\P"))
             out.append(text)
             continue
         i += 1
         if in_class:
             in_class = char != "]"
             out.append("\\[" if char == "[" else char)  # a `[` inside a class is a literal, never [:alpha:]
+            if not in_class and class_property and engine == _REGEX:  # the ASCII flag would bind the \p
+                out[class_start] = "(?u:" + out[class_start]
+                out.append(")")
         elif char == "[":
             if source.startswith("^]", i):
                 out.append(f"[{code_point(0, engine)}-{code_point(0x10FFFF, engine)}]")
@@ -67,7 +93,7 @@ def translate(source: str, flags: str, engine: str) -> str:
                 out.append(f"[^{code_point(0, engine)}-{code_point(0x10FFFF, engine)}]")
                 i += 1
             else:
-                in_class = True
+                in_class, class_start, class_property = True, len(out), False
                 out.append("[^" if source.startswith("^", i) else "[")
                 i += source.startswith("^", i)
         elif char == "(" and source.startswith("?<", i) and not source.startswith(("?<=", "?<!"), i):
@@ -95,10 +121,12 @@ def _escape(source: str, i: int, in_class: bool, unicode: bool, engine: str) -> 
     if i >= len(source):
         raise ValueError("\\ at end of pattern")
     char, after = source[i], i + 1
+    if in_class and char in _CLASS_SHORTHANDS:
+        return _ranges(_CLASS_SHORTHANDS[char], engine), after
     if char in "sS":
         spaces = _spaces(engine)
         if in_class:
-            return (spaces, after) if char == "s" else ("\\S", after)  # [\S...] keeps the engine's own \S
+            return spaces, after
         return (f"[{spaces}]" if char == "s" else f"[^{spaces}]"), after
     if char == "u":
         if unicode and (braced := _BRACED_HEX.match(source, after)) and int(braced.group(1), 16) <= 0x10FFFF:

@@ -12,7 +12,8 @@ the value is neither matched nor unmatched, so it must not pass silently. Rule f
 `Context.search`, report it as a finding at the value, and stop trying a pattern after
 `MAX_REGEX_TIMEOUTS` values of one document (each later value gets a finding at once), so one pattern costs
 a lint run at most that many limits. In a JSONPath filter the timeout stops the rule; the JSONPath
-evaluator adds the place of the node to the message.
+evaluator adds the place of the node to the message, keeps the timeout as the path's result (the next rule
+with that `given` gets it at once) and counts it toward the same per-document limit.
 
 Both engines get the pattern rewritten to keep its JavaScript meaning (`regex_syntax`). Patterns written in
 the spec itself (JSON Schema `pattern`) are not compiled here: jsonschema_rs matches them with fancy-regex,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apiops_pipelines.estate.api_config import SloConfig
+from apiops_pipelines.estate.api_config import LoadConfig, SloConfig
 from apiops_pipelines.findings import Finding
 from apiops_pipelines.load.stats import LoadReport
+
+if TYPE_CHECKING:
+    from apiops_pipelines.delivery.release_ledger import Release
 
 DEFAULT_MAX_RATIO = 1.5
 DEFAULT_MIN_DELTA_MS = 10.0
@@ -89,6 +92,28 @@ def regression_gate(report: LoadReport, baseline: Mapping[str, Any] | None, *, m
     summary = (f"{slower} of {compared} endpoint(s) slower than {max_ratio:g}x their p95 in {label}" if slower
                else f"{compared} endpoint(s) within {max_ratio:g}x their p95 in {label}")  # fmt: skip
     return GateResult("regression", tuple(findings), summary)
+
+
+@dataclass(frozen=True)
+class LoadVerdict:
+    slo: GateResult
+    regression: GateResult
+    baseline: str  # the release the regression gate compared with, or "none yet"
+
+    @property
+    def passed(self) -> bool:
+        return self.slo.passed and self.regression.passed
+
+
+def judge_load(report: LoadReport, config: LoadConfig,
+               baseline: tuple[Release, Mapping[str, Any]] | None) -> LoadVerdict:  # fmt: skip
+    """Both gates of `load:` on `report`; `baseline` as `ReleaseLedger.load_baseline` finds it (None: none yet)."""
+    release = baseline[0] if baseline else None
+    label = f"the {release.stage} release {release.spec_version} @ {release.commit[:12]}" if release else "none yet"
+    regression = regression_gate(report, baseline[1] if baseline else None, label=label,
+                                 max_ratio=config.regression.max_p95_ratio,
+                                 min_delta_ms=config.regression.min_delta_ms)  # fmt: skip
+    return LoadVerdict(slo_gate(report, config.slo), regression, label)
 
 
 def _slowest(report: LoadReport, label: str) -> str:

@@ -18,13 +18,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from apiops_pipelines.estate.api_config import LoadConfig
 from apiops_pipelines.load.bounded import RunTimeout, run_bounded
 from apiops_pipelines.load.final_stats import read_run_statistics
-from apiops_pipelines.load.locustfile_source import LOCUSTFILE
-from apiops_pipelines.load.plan import plan_from_spec
+from apiops_pipelines.load.locust_target import locust_target
 from apiops_pipelines.load.stats import LoadReport
 from apiops_pipelines.load.targets import check_target
 from apiops_pipelines.platform.runtime import free_port
@@ -57,20 +55,10 @@ def run_load(
     report_dir.mkdir(parents=True, exist_ok=True)
     env = {**(os.environ if environ is None else environ), "APIOPS_LOAD_HEADERS": json.dumps(dict(headers or {})),
            "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    files: dict[str, Path] = {}
-    if locustfile is not None:  # the API's own: it runs from its folder, against the base URL as given
-        script = Path(locustfile).resolve()
-        cwd, host, described = script.parent, base_url, str(locustfile)
-    elif spec is not None:
-        parts = urlsplit(base_url)
-        plan = plan_from_spec(spec, base_path=parts.path.rstrip("/"), skip_paths=skip_paths, wait=wait)
-        files["plan"] = report_dir / "plan.json"
-        files["plan"].write_text(plan.to_json(), encoding="utf-8")
-        script = files["locustfile"] = report_dir / "locustfile.py"
-        script.write_text(LOCUSTFILE, encoding="utf-8")
-        cwd, host, described = report_dir, f"{parts.scheme}://{parts.netloc}", "generated from the spec"
-    else:
-        raise ValueError("give the API's locustfile, or its spec to generate one from")
+    target = locust_target(base_url, report_dir, locustfile=locustfile, spec=spec, skip_paths=skip_paths, wait=wait)
+    script, host, described = target.script, target.host, target.described
+    cwd = script.parent  # the API's own locustfile runs from its folder, and may import its neighbours
+    files = {"plan": target.plan, "locustfile": script} if target.plan else {}
     workers = max(1, min(processes or os.cpu_count() or 1, config.users))
     prefix = report_dir / "locust"
     files |= {"html": report_dir / "locust-report.html", "json": Path(f"{prefix}.json"),

@@ -19,12 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from apiops_pipelines.load.locustfile_source import LOCUSTFILE
-from apiops_pipelines.load.plan import plan_from_spec
+from apiops_pipelines.load.locust_target import locust_target
 from apiops_pipelines.load.targets import check_target
 from apiops_pipelines.load.traffic_locustfile import PACED_LOCUSTFILE
+from apiops_pipelines.processes import identity_alive, process_identity
 
 PER_USER_RATE = 20.0  # requests/s one simulated user sends at most; more rate means more users
 
@@ -35,6 +34,7 @@ class TrafficProcess:
     log: Path
     rps: float
     users: int
+    identity: str | None = None  # `processes.process_identity` at start: stop_group acts on this process only
 
     @property
     def pid(self) -> int:
@@ -44,7 +44,7 @@ class TrafficProcess:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        stop_group(self.pid, timeout)
+        stop_group(self.pid, timeout, identity=self.identity)
         try:
             self.process.wait(1.0)
         except subprocess.TimeoutExpired:
@@ -65,36 +65,28 @@ def start_traffic(
     """Send `rps` requests/s to `base_url` (a frontend URL with the API's prefix) for at most `max_seconds`."""
     check_target(base_url, allow_hosts)
     folder.mkdir(parents=True, exist_ok=True)
-    parts = urlsplit(base_url)
-    if locustfile is not None:
-        target, host = Path(locustfile).resolve(), base_url.rstrip("/")
-    elif spec is not None:
-        plan = plan_from_spec(spec, base_path=parts.path.rstrip("/"), wait=(0.0, 0.0))
-        (folder / "plan.json").write_text(plan.to_json(), encoding="utf-8")
-        target = folder / "locustfile.py"
-        target.write_text(LOCUSTFILE, encoding="utf-8")
-        host = f"{parts.scheme}://{parts.netloc}"
-    else:
-        raise ValueError("give the API's locustfile, or its spec to generate traffic from")
+    target = locust_target(base_url, folder, locustfile=locustfile, spec=spec, wait=(0.0, 0.0))
     paced = folder / "paced_locustfile.py"
     paced.write_text(PACED_LOCUSTFILE, encoding="utf-8")
     users = max(1, math.ceil(rps / PER_USER_RATE))
-    env = {**(os.environ if environ is None else environ), "APIOPS_TRAFFIC_LOCUSTFILE": str(target),
+    env = {**(os.environ if environ is None else environ), "APIOPS_TRAFFIC_LOCUSTFILE": str(target.script),
            "APIOPS_TRAFFIC_RATE": f"{rps / users:.6f}", "APIOPS_LOAD_HEADERS": json.dumps(dict(headers or {})),
            "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    command = [sys.executable, "-m", "locust", "-f", str(paced), "--headless", "--host", host, "-u", str(users),
+    command = [sys.executable, "-m", "locust", "-f", str(paced), "--headless", "--host", target.host, "-u", str(users),
                "-r", str(users), "-t", f"{max(1, math.ceil(max_seconds))}s", "--only-summary",
                "--exit-code-on-error", "0", "--stop-timeout", "1"]  # fmt: skip
     log = folder / "traffic.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    return TrafficProcess(process, log, rps, users)
+    return TrafficProcess(process, log, rps, users, process_identity(process.pid))
 
 
-def stop_group(pid: int, timeout: float = 10.0) -> bool:
-    """Stop the process group `pid` leads, if it is still a traffic process of ours; True if it was running."""
-    if not _is_traffic(pid):
+def stop_group(pid: int, timeout: float = 10.0, identity: str | None = None) -> bool:
+    """Stop the process group `pid` leads, if it is still a traffic process of ours; True if it was running.
+    `identity` (`TrafficProcess.identity`) proves that pid is still the process started; without it, only
+    its command line does. Once the group is signalled its id cannot be reused while any member lives."""
+    if not (identity_alive(identity) if identity else _is_traffic(pid)):
         return False
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         try:
@@ -107,7 +99,7 @@ def stop_group(pid: int, timeout: float = 10.0) -> bool:
 
 
 def _is_traffic(pid: int) -> bool:
-    """A pid may have been reused since it was recorded: act only on our paced locust process."""
+    """A pid may have been reused since it was recorded: act only on a paced locust process."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:

@@ -4,8 +4,6 @@ finds are recorded too, so tomorrow replays them whatever its seed."""
 
 from __future__ import annotations
 
-import json
-
 from apiops_pipelines.fuzz import FuzzConfigError, FuzzRunError, TargetNotAllowed, run_fuzz
 from apiops_pipelines.fuzz import markdown as fuzz_markdown
 from apiops_pipelines.fuzz.memory import FuzzMemory
@@ -18,7 +16,7 @@ def fuzz_gate(target: LiveTarget, memory: FuzzMemory) -> GateOutcome:
     production = target.sources.production
     config, folder = production.definition.config.fuzz, target.reports / "fuzz"
     try:
-        report = run_fuzz(json.loads(production.bundle.data), target.url, config, folder,
+        report = run_fuzz(production.bundle.data, target.url, config, folder,
                           allow_hosts=target.allow_hosts, environ=target.environ)  # seed=None: a fresh one
     except (FuzzConfigError, TargetNotAllowed, FuzzRunError) as exc:
         return GateOutcome("fuzz_checks_pass", ERROR, 1, f"fuzzing could not run: {exc}"[:2000])
@@ -40,7 +38,7 @@ def replay_gate(target: LiveTarget, memory: FuzzMemory) -> GateOutcome:
         return GateOutcome("fuzz_replay", SKIPPED, 0, "no fuzz failure recorded for this API yet")
     config = target.sources.production.definition.config.fuzz
     try:
-        report = replay_cases(json.loads(target.sources.production.bundle.data), target.url, cases, config,
+        report = replay_cases(target.sources.production.bundle.data, target.url, cases, config,
                               allow_hosts=target.allow_hosts, environ=target.environ)  # fmt: skip
     except (FuzzConfigError, TargetNotAllowed) as exc:
         return GateOutcome("fuzz_replay", ERROR, 1, f"the replay could not run: {exc}")

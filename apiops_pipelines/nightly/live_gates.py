@@ -5,7 +5,6 @@ Fuzzing is in fuzz_gates.py. A gate that cannot run is an `error` outcome (a fai
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,10 +12,10 @@ from pathlib import Path
 
 from apiops_pipelines.contracts import PactProblem, VerificationError, junit_xml, markdown, verify_pacts
 from apiops_pipelines.delivery.release_ledger import LedgerError, ReleaseLedger
-from apiops_pipelines.estate.api_config import ApiConfig
-from apiops_pipelines.fuzz.secrets import FuzzConfigError, Scrubber, expand_headers, header_secrets
-from apiops_pipelines.load import LoadRunError, PlanError, TargetNotAllowed, regression_gate, run_load, slo_gate
+from apiops_pipelines.fuzz.secrets import FuzzConfigError
+from apiops_pipelines.load import LoadRunError, PlanError, TargetNotAllowed, judge_load, run_load
 from apiops_pipelines.load import markdown as load_markdown
+from apiops_pipelines.load.headers import traffic_headers
 from apiops_pipelines.nightly.model import ERROR, FAILED, PASSED, SKIPPED, GateOutcome
 from apiops_pipelines.nightly.sources import NightlySources
 from apiops_pipelines.platform.instances import ServiceStartError, materialize
@@ -45,7 +44,7 @@ class LiveTarget:
 
 def contracts_gate(target: LiveTarget) -> GateOutcome:
     sources, folder = target.sources, target.reports / "contracts"
-    if not sources.pact_blobs and not sources.unreadable:
+    if not sources.pact_blobs and not sources.blob_errors:
         return GateOutcome("consumer_contracts_verified", SKIPPED, 0,
                            "no consumers: " + (f"no pact files in {sources.pacts_folder}" if sources.pacts_folder
                                                else "contracts.pacts is not set at the branch head"))  # fmt: skip
@@ -57,7 +56,8 @@ def contracts_gate(target: LiveTarget) -> GateOutcome:
                                     environ=target.environ)  # fmt: skip
     except (FuzzConfigError, VerificationError) as exc:
         return GateOutcome("consumer_contracts_verified", ERROR, 1, f"the verifier could not run: {exc}")
-    problems = tuple(PactProblem(e.file, e.message, e.fix, e.line) for e in sources.unreadable)
+    # the files it could not parse the verifier reports itself
+    problems = tuple(PactProblem(e.file, e.message, e.fix, e.line) for e in sources.blob_errors)
     verification = dataclasses.replace(verification, problems=problems + verification.problems)
     junit, table = folder / "contracts.junit.xml", folder / "contracts.md"
     junit.write_text(junit_xml(verification), encoding="utf-8")
@@ -78,7 +78,7 @@ def load_gates(target: LiveTarget) -> list[GateOutcome]:
     definition = target.sources.production.definition
     config, folder = definition.config.load, target.reports / "load"
     try:
-        headers, scrubber = _traffic_headers(definition.config, target.environ)
+        headers, scrubber = traffic_headers(definition.config, target.environ)
     except FuzzConfigError as exc:
         message = f"{definition.config_path}: {exc}"
         return [GateOutcome("load_within_slo", ERROR, 1, message), GateOutcome("load_no_regression", ERROR, 1, message)]
@@ -87,7 +87,7 @@ def load_gates(target: LiveTarget) -> list[GateOutcome]:
         if locustfile:  # run from its folder at the production commit, as the release's load stage ran it
             materialize(target.repo_path, target.commit, folder / "source", (locustfile.rpartition("/")[0] or ".",))
         report = run_load(target.url, config, folder, locustfile=folder / "source" / locustfile if locustfile else None,
-                          spec=None if locustfile else json.loads(target.sources.production.bundle.data),
+                          spec=None if locustfile else target.sources.production.bundle.document,
                           headers=headers, allow_hosts=target.allow_hosts, environ=target.environ)  # fmt: skip
         found = target.ledger.load_baseline(target.api)
     except (PlanError, TargetNotAllowed, LoadRunError, ServiceStartError, LedgerError) as exc:
@@ -95,10 +95,8 @@ def load_gates(target: LiveTarget) -> list[GateOutcome]:
         return [GateOutcome("load_within_slo", ERROR, 1, message), GateOutcome("load_no_regression", ERROR, 1, message)]
     for file in report.files.values():
         scrubber.file(file)
-    label = f"the {found[0].stage} release {found[0].spec_version} @ {found[0].commit[:12]}" if found else "none yet"
-    slo = slo_gate(report, config.slo)
-    regression = regression_gate(report, found[1] if found else None, max_ratio=config.regression.max_p95_ratio,
-                                 min_delta_ms=config.regression.min_delta_ms, label=label)  # fmt: skip
+    verdict = judge_load(report, config, found)
+    slo, regression = verdict.slo, verdict.regression
     table = folder / "load.md"
     table.write_text(load_markdown(report, [slo, regression]), encoding="utf-8")
     links = {"html": report.files["html"], "endpoints": table}
@@ -112,11 +110,3 @@ def _load_outcome(gate: str, passed: bool, findings: tuple, summary: str, links:
     problems = [f.message for f in findings if f.blocking]
     text = summary + (": " + "; ".join(problems) if problems else "")
     return GateOutcome(gate, PASSED if passed else FAILED, len(problems), text[:2000], links)
-
-
-def _traffic_headers(config: ApiConfig, environ: Mapping[str, str]) -> tuple[dict[str, str], Scrubber]:
-    """`load.headers`, else `fuzz.headers`, expanded for the Locust processes (as the release's load stage)."""
-    key = "load.headers" if config.load.headers is not None else "fuzz.headers"
-    written = config.load.headers if config.load.headers is not None else config.fuzz.headers
-    secrets = header_secrets(written, environ, key)
-    return expand_headers(written, secrets), Scrubber(secrets)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from apiops_pipelines.estate.api_config import ContractsConfig
 from apiops_pipelines.estate.catalog import ApiDefinition, load_catalog
 from apiops_pipelines.estate.git import GitRepo
-from apiops_pipelines.gates.from_git import pact_blobs_at, pacts_at, ruleset_at
+from apiops_pipelines.gates.from_git import pact_blobs_at, ruleset_at
 from apiops_pipelines.lint import Ruleset, RulesetError
-from apiops_pipelines.pacts import Pact, PactError
+from apiops_pipelines.pacts import Pact, PactError, parse_pact
 from apiops_pipelines.specs.api_specs import LoadedSpec, load_api_spec
 from apiops_pipelines.specs.sources import RefPolicy
 
@@ -36,9 +36,11 @@ class NightlySources:
     ruleset_error: str | None
     pacts_folder: str | None
     pacts: list[Pact] = field(default_factory=list)
-    unreadable: list[PactError] = field(default_factory=list)
-    pact_blobs: dict[str, bytes] = field(default_factory=dict)  # the same files, unparsed, for the verifier
+    unreadable: list[PactError] = field(default_factory=list)  # files not read from Git, and files not parsed
+    pact_blobs: dict[str, bytes] = field(default_factory=dict)  # the readable files, unparsed, for the verifier
     notes: tuple[str, ...] = ()
+    # the files not read from Git (links, too big) only: the verifier reports the unparseable ones itself
+    blob_errors: list[PactError] = field(default_factory=list)
 
     @property
     def contracts(self) -> ContractsConfig | None:
@@ -52,7 +54,9 @@ def load_sources(repo: GitRepo, api: str, commit: str, head: str, branch: str,
     with repo:
         production = load_api_spec(repo, commit, api, policy=policy)
         notes = []
-        today, today_commit = load_catalog(repo, head).apis.get(api), head
+        at_head = head in (commit, production.commit.sha)  # production is the head: its catalog is already read
+        today = production.definition if at_head else load_catalog(repo, head).apis.get(api)
+        today_commit = head
         if today is None:
             today, today_commit = production.definition, commit
             notes.append(f"'{api}' is not defined at the head of {branch} ({head[:12]}): the ruleset and consumer "
@@ -62,7 +66,17 @@ def load_sources(repo: GitRepo, api: str, commit: str, head: str, branch: str,
         except RulesetError as exc:
             ruleset, ruleset_error = None, f"governance ruleset at {today_commit[:12]}: {exc}"
         folder = today.paths.get("contracts.pacts")
-        pacts, unreadable = pacts_at(repo, today_commit, folder) if folder else ([], [])
-        blobs, _same_errors = pact_blobs_at(repo, today_commit, folder) if folder else ({}, [])
-    return NightlySources(production, today, today_commit, ruleset, ruleset_error, folder, pacts, unreadable, blobs,
-                          tuple(notes))  # fmt: skip
+        blobs, blob_errors = pact_blobs_at(repo, today_commit, folder) if folder else ({}, [])
+    pacts, unparsed = _parse(blobs)
+    return NightlySources(production, today, today_commit, ruleset, ruleset_error, folder, pacts,
+                          blob_errors + unparsed, blobs, tuple(notes), blob_errors)  # fmt: skip
+
+
+def _parse(blobs: dict[str, bytes]) -> tuple[list[Pact], list[PactError]]:
+    pacts, errors = [], []
+    for path, data in blobs.items():
+        try:
+            pacts.append(parse_pact(data, path))
+        except PactError as exc:
+            errors.append(exc)
+    return pacts, errors

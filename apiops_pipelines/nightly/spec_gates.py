@@ -3,7 +3,6 @@ consumer pacts against the production spec. Reports are written under `folder`."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from apiops_pipelines.findings import Finding
@@ -55,7 +54,7 @@ def _validation(findings: list[Finding], folder: Path) -> GateOutcome:
 
 def _pacts_against_spec(sources: NightlySources, folder: Path) -> GateOutcome:
     production = sources.production
-    report = check_consumers(json.loads(production.bundle.data), production.definition.spec_path,
+    report = check_consumers(production.bundle.document, production.definition.spec_path,
                              sources.pacts_folder, sources.pacts, sources.unreadable,
                              sources.today.config.contracts)  # fmt: skip
     if not sources.pacts and not sources.unreadable:

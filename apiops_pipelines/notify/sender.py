@@ -28,8 +28,8 @@ class Sender:
         """The payload as it would be posted. Fields are scrubbed before rendering, so a secret is never cut in
         half by a length limit or hidden behind Slack's escaping; the rendered payload is scrubbed again."""
         scrubber = PayloadScrubber(variables, environ, self.urls)
-        clean = Event(**scrubber.value(asdict(event)))
-        return scrubber.value(to_payload(clean))
+        clean = Event(**scrubber.fields(asdict(event)))
+        return scrubber.fields(to_payload(clean))
 
     def send(self, event: Event, variables: Iterable[str], environ: Mapping[str, str]) -> list[Delivery]:
         if not self.urls:

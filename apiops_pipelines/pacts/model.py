@@ -92,8 +92,8 @@ def _load(data: bytes, source: str, limits: Limits) -> tuple[Any, Positions]:
     try:
         document = load_document(data, source if source.endswith(".json") else f"{source}.json", limits)
     except DocumentError as exc:
-        syntax = exc.message.startswith(("invalid JSON", "invalid YAML"))  # a pact is generated: say so
-        fix = "fix the JSON syntax at that place, or " + _REGENERATE if syntax or not exc.fix else exc.fix
+        # a pact is generated: a syntax error says to regenerate it
+        fix = "fix the JSON syntax at that place, or " + _REGENERATE if exc.syntax or not exc.fix else exc.fix
         raise PactError(source, exc.line or 1, exc.message, fix=fix, column=exc.column) from None
     positions: Positions = {}
     try:

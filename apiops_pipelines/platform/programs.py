@@ -14,7 +14,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from apiops_pipelines.estate.api_config import ENV_REFERENCE
+
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -81,7 +82,7 @@ def env_references(values: Mapping[str, str]) -> list[str]:
     """The variables that `${VAR}` templates read, in order of first use."""
     names: list[str] = []
     for value in values.values():
-        for name in _REFERENCE.findall(value):
+        for name in ENV_REFERENCE.findall(value):
             if name not in names:
                 names.append(name)
     return names
@@ -90,7 +91,7 @@ def env_references(values: Mapping[str, str]) -> list[str]:
 def _shell_template(value: str) -> str:
     """A template as a sh word: literal parts single-quoted, `${VAR}` expanded (never re-evaluated)."""
     parts, last = [], 0
-    for match in _REFERENCE.finditer(value):
+    for match in ENV_REFERENCE.finditer(value):
         if match.start() > last:
             parts.append(shlex.quote(value[last : match.start()]))
         name = match.group(1)

@@ -28,8 +28,10 @@ class DocumentError(ValueError):
         line: int | None = None,
         column: int | None = None,
         fix: str | None = None,
+        syntax: bool = False,
     ) -> None:
         self.source, self.message, self.line, self.column, self.fix = source, message, line, column, fix
+        self.syntax = syntax  # the text is not JSON or YAML at all (rather than too big, too deep, not UTF-8...)
         super().__init__(str(self))
 
     @property

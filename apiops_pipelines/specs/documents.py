@@ -52,7 +52,7 @@ def load_document(
             if source.endswith(".json"):
                 raise DocumentError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno,
                                     fix="correct the JSON there (a missing comma, quote or bracket is the usual "
-                                        "cause), or validate it with a JSON linter") from None
+                                        "cause), or validate it with a JSON linter", syntax=True) from None
             # JSON is a subset of YAML; YAML flow style with comments lands here and is parsed below.
         except ValueError:
             pass  # an integer with thousands of digits: the YAML builder reports where it is

@@ -95,10 +95,10 @@ class YamlBuilder:
         self.documents = 0
         self.plain = False  # the scalar being added is plain (unquoted, untagged): only a plain << merges
 
-    def fail(self, message: str, mark: Any = None, fix: str | None = None) -> DocumentError:
+    def fail(self, message: str, mark: Any = None, fix: str | None = None, syntax: bool = False) -> DocumentError:
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
-        return DocumentError(self.source, message, line=line, column=column, fix=fix)
+        return DocumentError(self.source, message, line=line, column=column, fix=fix, syntax=syntax)
 
     def build(self, text: str) -> Any:
         try:
@@ -109,9 +109,9 @@ class YamlBuilder:
             problem = exc.problem or exc.context or "invalid YAML"
             if _PARSER_DEPTH_LIMIT in problem:
                 raise self.too_deep(mark) from None
-            raise self.fail(f"invalid YAML: {problem}", mark, fix=_SYNTAX_FIX) from None
+            raise self.fail(f"invalid YAML: {problem}", mark, fix=_SYNTAX_FIX, syntax=True) from None
         except yaml.YAMLError as exc:
-            raise DocumentError(self.source, f"invalid YAML: {exc}") from None
+            raise DocumentError(self.source, f"invalid YAML: {exc}", syntax=True) from None
         return self.result
 
     def handle(self, event: Any) -> None:
