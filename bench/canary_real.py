@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from apiops_pipelines.delivery.canary_analysis import CanarySettings, Decision, observation_from_record
-from apiops_pipelines.delivery.canary_run import CanaryOutcome, CanaryRun
+from apiops_pipelines.delivery.canary_run import CanaryOutcome, CanaryRun, time_limit
 from apiops_pipelines.delivery.deployments import DeployedRelease, DeploymentRegistry
 from apiops_pipelines.delivery.operation_matcher import OperationMatcher
 from apiops_pipelines.delivery.production import Production
@@ -219,7 +219,7 @@ class ShopBench:
 
     def _traffic(self, folder: Path, seconds: float) -> TrafficProcess:
         traffic = start_traffic(self.url, RPS, seconds, folder, spec=self.document)
-        self.production.record_traffic(API, traffic.pid)
+        self.production.record_traffic(API, traffic.pid, traffic.identity)
         return traffic
 
     def canary(self, variant: Variant, index: int, out: Path) -> dict:
@@ -235,7 +235,7 @@ class ShopBench:
         outcome: CanaryOutcome | None = None
         started = time.time()
         try:
-            traffic = self._traffic(self.home / "traffic" / out.stem, len(settings.steps) * settings.max_wait_s + 30)
+            traffic = self._traffic(self.home / "traffic" / out.stem, time_limit(settings))
             run = CanaryRun(API, settings, release.server, stable.server, self.matcher,
                             set_weights=recorder.set_weights(lambda c, s: self.production.set_split(API, c, s)),
                             read_records=recorder.reading(tail.read), traffic_alive=traffic.running)  # fmt: skip
@@ -248,7 +248,7 @@ class ShopBench:
                 self.production.abort_canary(API)
         promoted_at = None
         if outcome.passed:
-            self.production.promote(API)  # as production_deployment does: all traffic, the old stable drained
+            self.production.promote(API, release.commit)  # as production_deployment: all traffic, old stable drained
             promoted_at = time.time()
             if variant.env:  # a promoted canary with faults is no stable for the next runs
                 self.production.switch_to(API, self._start({}, "stable"), HEALTH)

@@ -57,3 +57,19 @@ def test_each_read_is_bounded_and_the_rest_waits(tmp_path: Path):
     assert 0 < len(first) < 100
     rest = tail.read()
     assert len(first) + len(rest) == 100
+
+
+def test_a_backlog_in_the_rotated_file_is_finished_over_bounded_reads_before_the_new_file(tmp_path: Path):
+    """The offset reached in access.log.1 was dropped and the cursor moved to the new file: 79 of 100 lines of
+    the rotated file's backlog were lost."""
+    log = tmp_path / "access.log"
+    log.write_text("")
+    tail = AccessLogTail(log).start_at_end()
+    log.write_text("".join(line(n) for n in range(100)))
+    log.rename(tmp_path / "access.log.1")
+    log.write_text(line(900) + line(901))
+    paths = []
+    for _ in range(20):
+        paths += [r.path for r in tail.read(max_bytes=1000)]
+    assert paths == [f"/shop/items/{n}" for n in (*range(100), 900, 901)]
+    assert tail.read() == []

@@ -11,6 +11,7 @@ from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.canary_evidence import canary_check, canary_metadata
 from apiops_pipelines.assets.load_report import load_report
 from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.records import latest_record
 from apiops_pipelines.assets.run_headers import traffic_headers
 from apiops_pipelines.assets.run_spec import load_definition, run_spec
 from apiops_pipelines.assets.run_staging import report_folder
@@ -84,10 +85,8 @@ def canary_release(
 
 def _load_stage_requests(context: dg.AssetExecutionContext, api: str) -> list[str]:
     """The requests ("GET /books/{bookId}") the load stage of this API last sent, by its per-endpoint table."""
-    found = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("load_report"), asset_partitions=[api]), limit=1
-    ).records
-    if not found:
+    found = latest_record(context.instance, dg.AssetKey("load_report"), api)
+    if found is None:
         return []
-    table = found[0].asset_materialization.metadata.get("per_endpoint")
+    table = found.asset_materialization.metadata.get("per_endpoint")
     return list(table.value) if table is not None and isinstance(table.value, dict) else []

@@ -12,6 +12,7 @@ import dagster as dg
 from apiops_pipelines.assets.lineage_links import stage_metadata
 from apiops_pipelines.assets.canary_release import canary_release
 from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.records import latest_record
 from apiops_pipelines.assets.run_spec import run_spec
 from apiops_pipelines.delivery.release_ledger import PRODUCTION, Release
 from apiops_pipelines.lineage.chain import stage_record, walk
@@ -40,13 +41,10 @@ def production_deployment(
     api, run_id = context.partition_key, context.run.run_id
     spec = run_spec(context)
     production = platform.production()
-    try:
-        release, replaced = production.promote(api)
+    try:  # refuses, production unchanged, unless the canary (or a first release) is this run's commit
+        release, replaced = production.promote(api, spec.commit)
     except PlatformError as exc:
         raise dg.Failure(description=f"{api}: {exc}", allow_retries=False) from None
-    if release.commit != spec.commit:
-        raise dg.Failure(description=f"{api}: production serves {release.commit[:12]}, not this run's "
-                         f"{spec.commit[:12]}: another run changed it meanwhile", allow_retries=False)  # fmt: skip
     artifacts.ledger().record(Release(api, PRODUCTION, spec.commit, spec.spec_version, spec.spec_sha256, run_id),
                               spec.data())  # fmt: skip
     lead_time = _seconds_since(spec.committed_at)
@@ -83,13 +81,11 @@ def _seconds_since(iso: str) -> float | None:
 def _evidence_chain(context: dg.AssetExecutionContext, api: str) -> str:
     """The canary this release passed and everything it came from, by Dagster's input event pointers, each
     stage linked to its event and run, with its checks."""
-    found = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("canary_release"), asset_partitions=[api]), limit=1
-    ).records
-    if not found:
+    found = latest_record(context.instance, dg.AssetKey("canary_release"), api)
+    if found is None:
         return "No canary_release materialization: nothing to walk."
     rows = ["| stage | materialization | run | checks |", "|---|---|---|---|"]
-    for node in walk(context.instance, stage_record(found[0]), api):
+    for node in walk(context.instance, stage_record(found), api):
         checks = ", ".join(f"{c.name} {'✅' if c.passed else '❌'}" for c in node.checks) or "—"
         rows.append(f"| {node.asset} | [event {node.storage_id}]({node.event_url(api)}) | "
                     f"[{node.run_id[:8]}]({node.run_url}) | {checks} |")  # fmt: skip

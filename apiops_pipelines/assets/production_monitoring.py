@@ -12,7 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from apiops_pipelines.delivery.deployments import DeployedRelease, DeploymentRecordError
+from apiops_pipelines.assets.records import PRODUCTION_DEPLOYMENT
+from apiops_pipelines.delivery.deployments import DeployedRelease
 from apiops_pipelines.delivery.operation_matcher import OperationMatcher
 from apiops_pipelines.estate.api_config import SloConfig
 from apiops_pipelines.estate.git import GitError
@@ -30,7 +31,6 @@ from apiops_pipelines.settings import env_int
 
 MONITOR_INTERVAL_ENV = "APIOPS_MONITOR_INTERVAL"  # seconds between ticks, and the window a check on demand judges
 DEFAULT_MONITOR_INTERVAL = 60
-PRODUCTION_DEPLOYMENT = dg.AssetKey("production_deployment")
 PRODUCTION_WITHIN_SLO = "production_within_slo"
 
 _MATCHERS: PerCommit[OperationMatcher] = PerCommit(64)
@@ -49,15 +49,9 @@ def access_log(platform: PlatformResource) -> Path:
 
 def production_releases(platform: PlatformResource, warn: Callable[[str], object]) -> dict[str, DeployedRelease]:
     """The stable release of every API in production (a damaged record is reported and left out)."""
-    registry, releases = platform.deployments(), {}
-    for api in registry.apis():
-        try:
-            stable = registry.load(api).stable
-        except DeploymentRecordError as exc:
-            warn(str(exc))
-            continue
-        if stable is not None:
-            releases[api] = stable
+    releases, problems = platform.deployments().stable_releases()
+    for problem in problems:
+        warn(problem)
     return releases
 
 

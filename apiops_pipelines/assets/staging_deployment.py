@@ -13,7 +13,7 @@ from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
-from apiops_pipelines.delivery.staging import StagingInstance
+from apiops_pipelines.delivery.staging import start_staging
 
 
 @dg.asset(
@@ -39,20 +39,14 @@ def staging_deployment(
                             "the stages that need a running instance are skipped; add service.command (or "
                             "service.upstream) to verify and release it")  # fmt: skip
         return
-    registry = platform.staging()
-    started = time.time()
     try:
-        running = platform.running()
         api_folder = definition.config_path.rpartition("/")[0]
-        instance = running.start_service(api, watched.repo.path, commit, api_folder, service, os.environ)
+        staged = start_staging(platform.running(), platform.staging(), context.run.run_id, api, watched.repo.path,
+                               commit, api_folder, service, os.environ)  # fmt: skip
     except (PlatformError, ServiceStartError) as exc:
         raise dg.Failure(description=f"staging instance of '{api}' at {commit[:12]}: {exc}",
                          allow_retries=False) from None  # fmt: skip
-    scheme = "https" if instance.tls else "http"
-    url = f"{scheme}://{instance.address}"
-    info = running.supervisor.info(instance.program) if instance.program else None
-    pid = (info or {}).get("pid") or None
-    registry.record(StagingInstance(context.run.run_id, api, commit, url, instance.program, pid, started))
+    instance, url, pid, started = staged.instance, staged.record.url, staged.record.pid, staged.record.started_at
     context.log.info(f"{api}: staging instance {instance.program or 'upstream'} at {url} (pid {pid})")
     yield dg.MaterializeResult(
         metadata={

@@ -86,16 +86,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not report["supervisord"]["running"]:
         raise Unusable(f"no platform is running under {plat.home}; start it: apiops platform up")
     say(json.dumps(report, indent=2) if args.json else render_status(report))
-    return OK
+    if not args.json:
+        for problem in report.get("problems", []):
+            say(f"problem: {problem}")
+    return FINDINGS if report.get("problems") else OK
 
 
 def with_roles(report: dict[str, Any]) -> dict[str, Any]:
-    """Each production server's role (stable or canary) and release, from the deployment registry."""
-    from apiops_pipelines.delivery.deployments import DeploymentRegistry
+    """Each production server's role (stable or canary) and release, from the deployment registry; a record
+    that cannot be read leaves its API's roles blank and is one of the report's problems."""
+    from apiops_pipelines.delivery.deployments import ApiDeployment, DeploymentRecordError, DeploymentRegistry
 
     registry = DeploymentRegistry(apiops_home() / "deployments")
     for api, info in report["apis"].items():
-        deployment = registry.load(api)
+        try:
+            deployment = registry.load(api)
+        except (DeploymentRecordError, ValueError) as exc:
+            report.setdefault("problems", []).append(f"{api}: {exc}")
+            deployment = ApiDeployment(api)
         roles = {r.server: (role, r) for role, r in (("stable", deployment.stable), ("canary", deployment.canary)) if r}
         for backend in info["backends"].values():
             if backend.get("kind", "service") == "mock" or backend["prefix"].startswith("/mock/"):

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from apiops_pipelines.delivery.canary_analysis import settings_from_config
-from apiops_pipelines.delivery.canary_run import CanaryOutcome, CanaryRun
+from apiops_pipelines.delivery.canary_run import CanaryOutcome, CanaryRun, time_limit
 from apiops_pipelines.delivery.deployments import DeployedRelease
 from apiops_pipelines.delivery.operation_matcher import OperationMatcher
 from apiops_pipelines.delivery.production import Production
 from apiops_pipelines.delivery.smoke import SmokeResult, smoke_pass
 from apiops_pipelines.delivery.touched import touched_operations
 from apiops_pipelines.estate.api_config import CanaryConfig, ServiceConfig
+from apiops_pipelines.load.plan import PlanError, plan_from_spec
 from apiops_pipelines.load.traffic import TrafficProcess, start_traffic
 from apiops_pipelines.platform.access_log_tail import AccessLogTail
 from apiops_pipelines.platform.instances import ServiceStartError
@@ -80,14 +81,20 @@ def release_to_production(production: Production, request: ReleaseRequest,
     except (PlatformError, ServiceStartError) as exc:
         keeps = f"production keeps serving {stable.spec_version} @ {stable.commit[:12]}" if stable else "nothing routed"
         raise CanaryStartError(f"the release of '{api}' at {request.commit[:12]} did not start: {exc} ({keeps})") from None
+    try:  # the instance is recorded nowhere until it is routed: stopped here if routing it fails
+        if stable is None:
+            production.route_first(api, release, request.service.health)
+        else:
+            production.add_canary(api, release, request.service.health)
+    except BaseException:
+        production.discard(release)
+        raise
     if stable is None:
-        production.route_first(api, release, request.service.health)
         smoke = smoke_pass(request.frontend_url, request.document, request.headers)
         result = ReleaseResult(release, None, smoke=smoke, stale_canary=stale)
         if not result.passed:
             production.withdraw(api)
         return result
-    production.add_canary(api, release, request.service.health)
     result = ReleaseResult(release, stable, stale_canary=stale)
     try:
         result.touched = touched_operations(request.baseline_spec, request.document)
@@ -97,6 +104,8 @@ def release_to_production(production: Production, request: ReleaseRequest,
             result.traffic.stop()
         if result.outcome is None or not result.outcome.passed:
             production.abort_canary(api)
+    if result.outcome.passed:  # the promotion may run in another process: this one's exit is no abandonment
+        production.canary_passed(api, release)
     return result
 
 
@@ -110,16 +119,16 @@ def _judge(production: Production, request: ReleaseRequest, result: ReleaseResul
     settings = settings_from_config(config, operations=matcher.operations, touched_operations=required)
     tail = AccessLogTail(production.platform.access_log).start_at_end()
     if config.traffic == "generated":
-        limit = len(settings.steps) * settings.max_wait_s + 30  # never runs past the canary, even unattended
         try:
-            result.traffic = start_traffic(request.frontend_url, config.rps, limit, request.reports / "traffic",
+            result.traffic = start_traffic(request.frontend_url, config.rps, time_limit(settings),
+                                           request.reports / "traffic",
                                            locustfile=request.locustfile,
                                            spec=None if request.locustfile else request.document,
                                            headers=request.headers, allow_hosts=request.allow_hosts,
                                            environ=request.environ)  # fmt: skip
         except ValueError as exc:  # PlanError, TargetNotAllowed
             raise CanaryStartError(f"canary traffic for '{api}': {exc}") from None
-        production.record_traffic(api, result.traffic.pid)
+        production.record_traffic(api, result.traffic.pid, result.traffic.identity)
     stable = result.stable
     assert stable is not None
     log(f"{api}: canary {result.release.server} ({request.identity.get('spec_version')} @ {request.commit[:12]}) "
@@ -133,12 +142,17 @@ def _judge(production: Production, request: ReleaseRequest, result: ReleaseResul
 
 
 def _exercised(request: ReleaseRequest, matcher: OperationMatcher) -> frozenset[str] | None:
-    """The operations the canary's traffic can call: every one with live users (None), the spec's GETs with
-    traffic generated from the spec, what the API's locustfile called in the load stage with its own."""
+    """The operations the canary's traffic can call: every one with live users (None), those of the load plan
+    generated from the spec (its GETs but the health path, those weighted 0 and those without generable
+    parameters) with traffic generated from the spec, what the API's locustfile called in the load stage."""
     if request.canary.traffic == "live":
         return None
     if request.locustfile is None:
-        return frozenset(op for op in matcher.operations if op.startswith("GET "))
+        try:  # the plan start_traffic sends: same spec, same defaults, same seed
+            plan = plan_from_spec(request.document)
+        except PlanError:
+            return frozenset()  # start_traffic refuses this spec too
+        return frozenset(f"{op.method} {op.name}" for op in plan.operations)
     found = set()
     for sent in request.locustfile_requests:
         method, _, path = sent.partition(" ")

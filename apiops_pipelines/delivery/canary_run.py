@@ -28,8 +28,8 @@ MARGIN_S = 30.0
 @dataclass
 class CanaryOutcome:
     verdict: Verdict
-    evidence: AnalysisEvidence
     timeline: Timeline
+    evidence: AnalysisEvidence | None = None  # set when the run ends
     weight_changes: list[WeightChange] = field(default_factory=list)
     steps: list[StepBoundary] = field(default_factory=list)
     started_at: float = 0.0
@@ -40,6 +40,12 @@ class CanaryOutcome:
     @property
     def passed(self) -> bool:
         return self.verdict.decision is Decision.PASS and self.verdict.final
+
+
+def time_limit(settings: CanarySettings) -> float:
+    """The longest a canary may take: every step to its `max_wait`, and a margin. Its generated traffic stops by
+    then too, so nothing runs past the canary even unattended."""
+    return len(settings.steps) * settings.max_wait_s + MARGIN_S
 
 
 @dataclass
@@ -55,12 +61,14 @@ class CanaryRun:
     sleep: Callable[[float], None] = time.sleep
     traffic_alive: Callable[[], bool] | None = None  # generated traffic: noted if it stops early
     on_progress: Callable[[str], None] = lambda _message: None
+    _traffic_noted: bool = field(default=False, init=False, repr=False)
 
     def run(self) -> CanaryOutcome:
         settings, now = self.settings, self.clock()
+        self._traffic_noted = False
         analysis, timeline = Analysis(settings), Timeline()
-        outcome = CanaryOutcome(analysis.judge(now), analysis.evidence(now), timeline, started_at=now)
-        deadline = now + len(settings.steps) * settings.max_wait_s + MARGIN_S
+        outcome = CanaryOutcome(analysis.judge(now), timeline, started_at=now)
+        deadline = now + time_limit(settings)
         for percent in settings.steps:
             self._weights(outcome, percent, 100 - percent, f"step {percent}%")
             now = self.clock()
@@ -79,7 +87,7 @@ class CanaryRun:
 
     def _judge_step(self, analysis: Analysis, timeline: Timeline, percent: int, deadline: float,
                     outcome: CanaryOutcome) -> Verdict:  # fmt: skip
-        share, last_note = percent / 100, 0.0
+        share = percent / 100
         while True:
             for record in self.read_records():
                 if record.backend != self.api:
@@ -97,9 +105,9 @@ class CanaryRun:
                 return verdict
             if now >= deadline:  # the analysis' own max_wait should have decided: never loop past this
                 return _forced_insufficient(verdict, now)
-            if self.traffic_alive is not None and not self.traffic_alive() and now - last_note > 10:
+            if self.traffic_alive is not None and not self._traffic_noted and not self.traffic_alive():
                 outcome.notes.append(f"generated traffic stopped early at {percent}% (see traffic.log)")
-                last_note = now
+                self._traffic_noted = True  # once: the loop polls a few times a second, and it does not restart
             self.sleep(POLL_S)
 
     def _weights(self, outcome: CanaryOutcome, canary: int, stable: int, why: str) -> None:

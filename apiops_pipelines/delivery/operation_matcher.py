@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiops_pipelines.delivery.canary_analysis.observation import UNMATCHED
 from apiops_pipelines.mock.routing import Router
 from apiops_pipelines.mock.spec import SpecError
 from apiops_pipelines.mock.spec_reader import load_spec
-
-UNMATCHED = "unmatched"
-_MAX_KNOWN = 4096  # distinct raw paths remembered (ids make paths many; the router caches too)
 
 
 class OperationMatcher:
@@ -27,24 +25,14 @@ class OperationMatcher:
         self.operations: tuple[str, ...] = tuple(op.key for op in spec.operations) if spec else ()
         self.router = Router(list(spec.operations), base_path=spec.base_path) if spec else None
         self.prefix = prefix.rstrip("/")
-        self.known: dict[tuple[str, str], str] = {}
 
     def operation(self, method: str, raw_path: str) -> str:
-        key = (method, raw_path)
-        found = self.known.get(key)
-        if found is None:
-            found = self._match(method.upper(), raw_path)
-            if len(self.known) >= _MAX_KNOWN:
-                self.known.clear()
-            self.known[key] = found
-        return found
-
-    def _match(self, method: str, raw_path: str) -> str:
+        """The operation's key, or UNMATCHED. Paths repeat (ids make them many): the router caches its matches."""
         if self.router is None:
             return UNMATCHED
         path = raw_path.partition("?")[0]
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
             path = path[len(self.prefix):] or "/"
         match = self.router.match(path)
-        found = match.operation(method) if match is not None else None
+        found = match.operation(method.upper()) if match is not None else None
         return found[0].key if found is not None else UNMATCHED

@@ -54,10 +54,20 @@ class Production:
             self.registry.save(deployment.with_canary(canary, judged_by=process_identity(os.getpid())))
         return deployment.stable
 
-    def record_traffic(self, api: str, pid: int | None) -> None:
+    def record_traffic(self, api: str, pid: int | None, identity: str | None = None) -> None:
+        """The canary's generated traffic: its process group, and `identity` (processes.process_identity)
+        proving later that the pid is still that process before anything signals it."""
         with self.registry.locked(api):
             deployment = self.registry.load(api)
-            self.registry.save(deployment.with_canary(deployment.canary, pid, deployment.judged_by))
+            self.registry.save(deployment.with_canary(deployment.canary, pid, deployment.judged_by, identity))
+
+    def canary_passed(self, api: str, canary: DeployedRelease) -> None:
+        """The canary passed: no process judges it any more. It waits for its run's promotion, which may run in
+        another process (Dagster's multiprocess executor), so the watchdog keeps it while the run goes on."""
+        with self.registry.locked(api):
+            deployment = self.registry.load(api)
+            if deployment.canary is not None and deployment.canary.server == canary.server:
+                self.registry.save(deployment.with_canary(deployment.canary, None, None))
 
     def set_split(self, api: str, canary_weight: int, stable_weight: int) -> None:
         """Weights of the canary and the stable; the side gaining traffic first, so neither moment has none."""
@@ -79,7 +89,7 @@ class Production:
             if canary is None:
                 return None
             if deployment.traffic_pid:
-                stop_group(deployment.traffic_pid)
+                stop_group(deployment.traffic_pid, identity=deployment.traffic_identity)
             servers = {s.name for s in self._servers(api)}
             if stable is not None and stable.server in servers:
                 self.platform.set_weight(api, stable.server, 100)
@@ -91,16 +101,23 @@ class Production:
             self.registry.save(deployment.with_canary(None))
         return canary
 
-    def promote(self, api: str) -> tuple[DeployedRelease, DeployedRelease | None]:
-        """The canary becomes the stable: it takes every request, the old stable is drained and stopped.
-        The new stable, and the release it replaced (None for a first release)."""
+    def promote(self, api: str, commit: str) -> tuple[DeployedRelease, DeployedRelease | None]:
+        """The canary of `commit` becomes the stable: it takes every request, the old stable is drained and
+        stopped. The new stable, and the release it replaced (None for a first release, already the stable).
+        PlatformError, with production unchanged, when the canary is not `commit`'s (or there is none)."""
         with self.registry.locked(api):
             deployment = self.registry.load(api)
             canary, old = deployment.canary, deployment.stable
             if canary is None:
-                if old is None:
-                    raise PlatformError(f"{api} has nothing to promote")
-                return old, None  # a first release: already the stable
+                if old is not None and old.commit == commit:
+                    return old, None  # a first release: already the stable
+                serves = f"production serves {old.spec_version} @ {old.commit[:12]}" if old else "nothing is routed"
+                raise PlatformError(f"{api} has no canary of {commit[:12]} to promote ({serves}): it was rolled back "
+                                    "since it was judged (by canary_watchdog, the rollback job or a later run); "
+                                    "release the commit again")  # fmt: skip
+            if canary.commit != commit:
+                raise PlatformError(f"{api}'s canary is {canary.commit[:12]} (run {canary.run_id[:8]}), not "
+                                    f"{commit[:12]}: another run's canary is being judged; nothing was promoted")
             self.platform.set_weight(api, canary.server, 100)
             if old is not None and old.server in {s.name for s in self._servers(api)}:
                 self.platform.set_weight(api, old.server, 0)

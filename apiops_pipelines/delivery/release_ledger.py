@@ -11,11 +11,12 @@ concurrency on `apiops/api`), so one writer per API at a time.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from apiops_pipelines.delivery.atomic_write import atomic_write
 
 GATED, VERIFIED, PRODUCTION = "gated", "verified", "production"
 _BASELINE_ORDER = (PRODUCTION, GATED)
@@ -43,8 +44,10 @@ class ReleaseLedger:
     def record(self, release: Release, spec: bytes) -> Release:
         folder = self.root / release.api
         release = Release(**{**asdict(release), "recorded_at": release.recorded_at or time.time()})
-        _atomic_write(folder / "specs" / f"{release.spec_sha256}.json", spec)
-        _atomic_write(folder / f"{release.stage}.json", json.dumps(asdict(release), indent=2).encode())
+        stored = folder / "specs" / f"{release.spec_sha256}.json"
+        if not stored.is_file():  # stored by content hash: an existing file already holds these bytes
+            atomic_write(stored, spec)
+        atomic_write(folder / f"{release.stage}.json", json.dumps(asdict(release), indent=2).encode())
         with (folder / "history.jsonl").open("a", encoding="utf-8") as history:
             history.write(json.dumps(asdict(release)) + "\n")
         return release
@@ -68,7 +71,7 @@ class ReleaseLedger:
 
     def record_load(self, release: Release, spec: bytes, load: dict[str, Any]) -> Release:
         """Record a release that passed every verification gate, with the load it was measured at."""
-        _atomic_write(self._load_path(release.api, release.commit), json.dumps(load, indent=2).encode())
+        atomic_write(self._load_path(release.api, release.commit), json.dumps(load, indent=2).encode())
         return self.record(release, spec)
 
     def load_baseline(self, api: str) -> tuple[Release, dict[str, Any]] | None:
@@ -110,10 +113,3 @@ class ReleaseLedger:
 
 class LedgerError(RuntimeError):
     pass
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)

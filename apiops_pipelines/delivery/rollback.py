@@ -52,6 +52,11 @@ def roll_back(production: Production, ledger: ReleaseLedger, api: str, target: R
               start: Callable[[Release], tuple[DeployedRelease, str]], *, reason: str, by: str,
               run_id: str) -> RollbackResult:  # fmt: skip
     """`start(release)` starts the release's instance (healthy, not routed) and gives it with its health path."""
+    spec = ledger.spec_file(api, target.spec_sha256)
+    if not spec.is_file():  # recorded without it, it could never become the breaking-change baseline again
+        raise RollbackError(f"the spec of '{api}' {target.spec_version} @ {target.commit[:12]} is missing from the "
+                            f"release ledger ({spec}); production is unchanged. Restore that file, or roll back "
+                            "to another release (`to`: a commit or a spec version)")  # fmt: skip
     aborted = production.abort_canary(api)
     server, health = start(target)
     try:
@@ -61,6 +66,5 @@ def roll_back(production: Production, ledger: ReleaseLedger, api: str, target: R
         raise
     restored = Release(api, PRODUCTION, target.commit, target.spec_version, target.spec_sha256, run_id,
                        time.time(), kind="rollback", reason=reason, by=by)  # fmt: skip
-    spec = ledger.spec_file(api, target.spec_sha256)
-    ledger.record(restored, spec.read_bytes() if spec.is_file() else b"{}")
+    ledger.record(restored, spec.read_bytes())
     return RollbackResult(restored, server, replaced, aborted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from apiops_pipelines.delivery.deployments import DeployedRelease, DeploymentRecordError, DeploymentRegistry
+from apiops_pipelines.delivery.deployments import DeployedRelease, DeploymentRegistry
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,5 @@ def run_key(api: str, day: str) -> str:
 def production_runs(registry: DeploymentRegistry, day: str) -> tuple[list[NightlyRun], list[str]]:
     """One run per API with a stable production release, by name; and a problem per unreadable record (that
     API is skipped and named, never the whole tick)."""
-    runs, problems = [], []
-    for api in registry.apis():
-        try:
-            stable = registry.load(api).stable
-        except (DeploymentRecordError, ValueError, TypeError) as exc:
-            problems.append(f"{api}: {exc}")
-            continue
-        if stable is not None:
-            runs.append(NightlyRun(api, stable, run_key(api, day)))
-    return runs, problems
+    releases, problems = registry.stable_releases()
+    return [NightlyRun(api, stable, run_key(api, day)) for api, stable in releases.items()], problems

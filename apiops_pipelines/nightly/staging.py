@@ -5,12 +5,11 @@ finds the record and stops it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from apiops_pipelines.delivery.staging import StagingInstance, StagingRegistry
+from apiops_pipelines.delivery.staging import StagingRegistry, start_staging
 from apiops_pipelines.estate.api_config import ServiceConfig
 from apiops_pipelines.platform import Platform, PlatformError
 
@@ -20,18 +19,14 @@ def fresh_instance(platform: Platform, registry: StagingRegistry, run_id: str, a
                    api_folder: str, service: ServiceConfig, environ: Mapping[str, str],
                    log: list[str]) -> Iterator[str]:  # fmt: skip
     """Yields the instance's base URL. Raises ServiceStartError or PlatformError when it does not start."""
-    started = time.time()
-    instance = platform.start_service(api, repo, commit, api_folder, service, environ)
-    url = f"{'https' if instance.tls else 'http'}://{instance.address}"
-    info = platform.supervisor.info(instance.program) if instance.program else None
-    registry.record(StagingInstance(run_id, api, commit, url, instance.program, (info or {}).get("pid") or None,
-                                    started))  # fmt: skip
+    started = start_staging(platform, registry, run_id, api, repo, commit, api_folder, service, environ)
+    program = started.instance.program
     try:
-        yield url
+        yield started.record.url
     finally:
         try:
-            if instance.program:
-                platform.stop_service(instance.program)
+            if program:
+                platform.stop_service(program)
             registry.forget(run_id)
         except PlatformError as exc:  # left recorded: the staging_teardown sensor stops it once the run ends
-            log.append(f"could not stop the staging instance {instance.program}: {exc}; staging_teardown will")
+            log.append(f"could not stop the staging instance {program}: {exc}; staging_teardown will")

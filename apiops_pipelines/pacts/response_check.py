@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apiops_pipelines.pacts.bodies import response_body_problems
@@ -26,7 +27,7 @@ def check_response(spec: Spec, match: Match, interaction: Interaction,
                    additional_properties_in_response: bool = False) -> list[Problem]:  # fmt: skip
     status = interaction.response.status
     responses = match.operation.get("responses") if isinstance(match.operation.get("responses"), dict) else {}
-    key = _status_key(responses, status)
+    key = status_key(responses, status)
     if key is None:
         statuses = ", ".join(str(k) for k in responses) or "none"
         return [error("pact-response-status-undocumented", f"{match.label} does not document the status {status} "
@@ -44,7 +45,9 @@ def check_response(spec: Spec, match: Match, interaction: Interaction,
     return problems
 
 
-def _status_key(responses: dict[str, Any], status: int) -> str | None:
+def status_key(responses: Mapping[str, Any], status: int) -> str | None:
+    """The key of `responses` that documents `status`: the code itself, its class ("2XX" or "2xx"), "default";
+    None when none does."""
     for key in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
         if key in responses:
             return key

@@ -40,12 +40,15 @@ class AccessRecord:
     path: str
 
     @property
-    def failed(self) -> bool:
-        """A 5xx, or a session the server side ended abnormally (error, timeout, resources, server down).
+    def server_side_broken(self) -> bool:
+        """The server side ended the session abnormally (error, timeout, resources, server down), by the first
+        letter of the termination state. A client that went away (C or c) is not the release's failure."""
+        return self.termination[:1] in ("S", "s", "R", "I", "D", "K")
 
-        A client that went away (termination C or c) is not the release's failure.
-        """
-        return self.status >= 500 or self.termination[:1] in ("S", "s", "R", "I", "D", "K")
+    @property
+    def failed(self) -> bool:
+        """A 5xx, or a session the server side broke."""
+        return self.status >= 500 or self.server_side_broken
 
 
 def _timer(value: str) -> int | None:

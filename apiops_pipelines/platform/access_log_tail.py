@@ -2,9 +2,9 @@
 
 A cursor is the file's identity (device, inode) and a byte offset after the last complete line. The gateway
 rotates the log only when HAProxy starts (`access.log` becomes `access.log.1`); a read after a rotation
-finishes the old file from the cursor, then reads the new one from its start, so no request is lost or read
-twice. Each read is bounded in bytes; what is left is read next time. The cost of a read follows the new
-lines, never the file's size.
+finishes the old file from the cursor (over as many reads as its bound takes), then reads the new one from its
+start, so no request is lost or read twice. Each read is bounded in bytes; what is left is read next time. The
+cost of a read follows the new lines, never the file's size.
 """
 
 from __future__ import annotations
@@ -66,11 +66,15 @@ class AccessLogTail:
             rotated = self.path.with_name(self.path.name + ".1")
             try:
                 old = rotated.stat()
-                if (old.st_dev, old.st_ino) == (cursor.device, cursor.inode):
-                    tail, _ = _read_from(rotated, cursor.offset, max_bytes)
-                    lines += tail
             except FileNotFoundError:
-                pass  # rotated away twice since the last read: those lines are gone
+                old = None  # rotated away twice since the last read: those lines are gone
+            if old is not None and (old.st_dev, old.st_ino) == (cursor.device, cursor.inode):
+                lines, offset = _read_from(rotated, cursor.offset, max_bytes)
+                if old.st_size - cursor.offset > max_bytes and offset > cursor.offset:
+                    # The bound stopped the read inside the rotated file: the rest of it comes next time,
+                    # before anything of the new file.
+                    self.cursor = LogCursor(cursor.device, cursor.inode, offset)
+                    return lines
             cursor = LogCursor(stat.st_dev, stat.st_ino, 0)
         elif not cursor.inode:
             cursor = LogCursor(stat.st_dev, stat.st_ino, cursor.offset)

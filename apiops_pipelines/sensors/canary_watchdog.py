@@ -5,7 +5,6 @@ import dagster as dg
 
 from apiops_pipelines.notify import canary_rolled_back
 from apiops_pipelines.platform import PlatformError
-from apiops_pipelines.processes import identity_alive
 from apiops_pipelines.resources.notifier import notifier_for, run_url
 from apiops_pipelines.resources.platform import PlatformResource
 
@@ -19,12 +18,12 @@ from apiops_pipelines.resources.platform import PlatformResource
 def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SkipReason:
     registry = platform.deployments()
     judged, rolled_back = 0, []
-    for deployment in registry.canaries():
+    for deployment in registry.canaries(context.log.warning):  # a damaged record is named and skipped
         canary = deployment.canary
         run = context.instance.get_run_by_id(canary.run_id) if canary.run_id else None
         # A run killed with its process may still read STARTED until run monitoring notices: the process that
-        # judges the canary being gone is enough.
-        if run is not None and not run.is_finished and identity_alive(deployment.judged_by):
+        # judges the canary being gone is enough. A canary that passed waits for its run's promotion step.
+        if not deployment.canary_abandoned(run is not None and not run.is_finished):
             judged += 1
             continue
         try:
@@ -35,8 +34,9 @@ def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResou
         status = run.status.value if run is not None else "unknown run"
         if run is not None and not run.is_finished:
             status = f"{status}, its process gone"
+        ended = "after the canary passed, without promoting it" if deployment.judged_by is None else "without a verdict"
         notifier_for(None).notify(canary_rolled_back(
-            deployment.api, canary.commit, f"its release run {canary.run_id[:8]} ended without a verdict ({status}); "
+            deployment.api, canary.commit, f"its release run {canary.run_id[:8]} ended {ended} ({status}); "
             "the canary was rolled back by canary_watchdog", run_url=run_url(canary.run_id)))  # fmt: skip
         rolled_back.append(f"{deployment.api} ({canary.server}, run {canary.run_id[:8]} {status})")
     if rolled_back:

@@ -54,5 +54,4 @@ def observation_from_record(
         return None
     # Ta covers the whole exchange as the client saw it; a session without a response has no latency.
     latency = None if record.response_ms is None or record.total_ms is None else float(record.total_ms)
-    broken = record.termination[:1] in ("S", "s", "R", "I", "D", "K")  # the server side, as AccessRecord.failed
-    return Observation(record.time, arm, operation, record.status, latency, broken, canary_share)
+    return Observation(record.time, arm, operation, record.status, latency, record.server_side_broken, canary_share)
