@@ -207,3 +207,37 @@ def test_the_code_location_never_imports_locust_or_gevent() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_stage_links_the_upstream_materialization_and_run_it_was_computed_from(monkeypatch, instance) -> None:
+    from apiops_pipelines.assets.lineage_links import upstream_table
+    from apiops_pipelines.assets.run_spec import RunSpec
+
+    monkeypatch.setenv("APIOPS_DAGSTER_URL", "http://dagster.example:3000/")
+    apis = dg.StaticPartitionsDefinition(["orders"])
+    spec = RunSpec("orders", "a" * 40, "f" * 64, "1.0.0", 1, Path("spec.json"))
+
+    @dg.asset(partitions_def=apis)
+    def api_spec() -> None:
+        pass
+
+    @dg.asset(partitions_def=apis)
+    def never_materialized() -> None:
+        pass
+
+    @dg.asset(partitions_def=apis, deps=[api_spec, never_materialized])
+    def spec_validation(context) -> dg.MaterializeResult:  # unannotated: Dagster cannot read a string annotation
+        return dg.MaterializeResult(metadata={"upstream": dg.MetadataValue.md(upstream_table(context, spec))})
+
+    first = dg.materialize([api_spec], instance=instance, partition_key="orders")
+    dg.materialize([api_spec, never_materialized, spec_validation], instance=instance, partition_key="orders",
+                   selection=[spec_validation])  # fmt: skip
+    [record] = instance.fetch_materializations(dg.AssetKey("api_spec"), limit=1).records
+    [stage] = instance.fetch_materializations(dg.AssetKey("spec_validation"), limit=1).records
+    table = stage.asset_materialization.metadata["upstream"].value
+    event = f"http://dagster.example:3000/assets/api_spec?partition=orders&time={int(record.timestamp * 1000)}"
+    run = first.run_id
+    assert f"| api_spec | [event {record.storage_id}, " in table and f"]({event}) |" in table
+    assert f"[{run[:8]}](http://dagster.example:3000/runs/{run}) |" in table
+    assert "| never_materialized | not materialized | — |" in table
+    assert f"Commit `{'a' * 40}` (spec 1.0.0); `apiops lineage orders` walks the whole chain." in table

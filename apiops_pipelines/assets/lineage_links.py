@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from apiops_pipelines.assets.records import latest_record
 from apiops_pipelines.assets.run_spec import RunSpec
-from apiops_pipelines.settings import dagster_url
+from apiops_pipelines.lineage.chain import stage_record
 
 
 def stage_metadata(context: dg.AssetExecutionContext, spec: RunSpec) -> dict:
@@ -15,20 +16,16 @@ def stage_metadata(context: dg.AssetExecutionContext, spec: RunSpec) -> dict:
 
 
 def upstream_table(context: dg.AssetExecutionContext, spec: RunSpec) -> str:
-    api, base = context.partition_key, dagster_url()
+    api = context.partition_key
     rows = ["| upstream | materialization | run |", "|---|---|---|"]
     for key in sorted(context.assets_def.asset_deps.get(context.asset_key, ()), key=lambda k: k.to_user_string()):
-        found = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[api]), limit=1
-        ).records  # the one Dagster records as this materialization's input event pointer
-        name = key.to_user_string()
-        if not found:
-            rows.append(f"| {name} | not materialized | — |")
+        found = latest_record(context.instance, key, api)  # the one Dagster records as this input event pointer
+        if found is None:
+            rows.append(f"| {key.to_user_string()} | not materialized | — |")
             continue
-        record = found[0]
-        when = datetime.fromtimestamp(record.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-        event = f"{base}/assets/{name}?partition={api}&time={int(record.timestamp * 1000)}"
-        rows.append(f"| {name} | [event {record.storage_id}, {when}]({event}) | "
-                    f"[{record.run_id[:8]}]({base}/runs/{record.run_id}) |")  # fmt: skip
+        stage = stage_record(found)
+        when = datetime.fromtimestamp(stage.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        rows.append(f"| {stage.asset} | [event {stage.storage_id}, {when}]({stage.event_url(api)}) | "
+                    f"[{stage.run_id[:8]}]({stage.run_url}) |")  # fmt: skip
     rows.append(f"\nCommit `{spec.commit}` (spec {spec.spec_version}); `apiops lineage {api}` walks the whole chain.")
     return "\n".join(rows)

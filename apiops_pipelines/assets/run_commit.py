@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from apiops_pipelines.estate.repo_source import WatchedRepository
 
-COMMIT_TAG = "apiops/commit"
+API_TAG, COMMIT_TAG = "apiops/api", "apiops/commit"  # every run of one API at one commit carries both
 
 
 def run_commit(tags: Mapping[str, str], watched: WatchedRepository) -> tuple[str, str]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from apiops_pipelines.assets.records import latest_record
 from apiops_pipelines.specs.api_specs import ApiSpecError, LoadedSpec, load_api_spec
-from apiops_pipelines.estate.catalog import ApiDefinition, load_catalog
+from apiops_pipelines.estate.catalog import ApiDefinition, DefinitionUnavailable, definition_at
 from apiops_pipelines.estate.git import GitError
 from apiops_pipelines.estate.repo_source import WatchedRepository
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -44,13 +45,10 @@ class RunSpec:
 
 def run_spec(context: dg.AssetExecutionContext) -> RunSpec:
     api = context.partition_key
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=API_SPEC, asset_partitions=[api]), limit=1
-    )
-    if not result.records:
+    record = latest_record(context.instance, API_SPEC, api)
+    if record is None:
         raise dg.Failure(description=f"api_spec has no materialization for '{api}': materialize it first "
                          "(the release job does both)", allow_retries=False)  # fmt: skip
-    record = result.records[0]
     if record.run_id != context.run.run_id:
         context.log.info(f"using api_spec from run {record.run_id} (not materialized in this run)")
     meta = {key: value.value for key, value in record.asset_materialization.metadata.items()}
@@ -62,17 +60,14 @@ def run_spec(context: dg.AssetExecutionContext) -> RunSpec:
 def load_definition(
     repository: RepositoryResource, spec: RunSpec
 ) -> tuple[WatchedRepository, ApiDefinition]:
-    """The API's apiops.yaml at the run's commit (no spec parsing)."""
+    """The API's apiops.yaml at the run's commit (no spec parsing); a broken one fails with the catalog's
+    reason (file, line, key, fix)."""
     try:
         watched = repository.watched()
         with watched.repo:
-            definition = load_catalog(watched.repo, spec.commit).apis.get(spec.api)
-    except GitError as exc:
+            return watched, definition_at(watched.repo, spec.commit, spec.api)
+    except (DefinitionUnavailable, GitError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    if definition is None:
-        raise dg.Failure(description=f"no apiops.yaml with 'name: {spec.api}' at {spec.commit[:12]}",
-                         allow_retries=False)  # fmt: skip
-    return watched, definition
 
 
 def load_run_spec(

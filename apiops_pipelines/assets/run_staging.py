@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from apiops_pipelines.artifacts import ArtifactStore
+from apiops_pipelines.assets.records import latest_record
 from apiops_pipelines.assets.run_spec import RunSpec
 
 STAGING = dg.AssetKey("staging_deployment")
@@ -15,10 +16,7 @@ VERIFY_JOB = "verify"
 def staging_url(context: dg.AssetExecutionContext) -> str:
     """The base URL of the instance `staging_deployment` started in this run (private to the run)."""
     api = context.partition_key
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=STAGING, asset_partitions=[api]), limit=1
-    )
-    record = result.records[0] if result.records else None
+    record = latest_record(context.instance, STAGING, api)
     if record is None or record.run_id != context.run.run_id:
         raise dg.Failure(description=f"no staging instance of '{api}' in this run: the verification stages test "
                          "the instance staging_deployment starts in the same run (it is torn down when its run "

@@ -218,6 +218,22 @@ def load_catalog(repo: GitRepo, commit: str, config_paths: list[str] | None = No
     return catalog
 
 
+class DefinitionUnavailable(LookupError):
+    """The API has no usable apiops.yaml at a commit; the message is the catalog's reason (file, line, key, fix)."""
+
+
+def definition_at(repo: GitRepo, commit: str, api: str) -> ApiDefinition:
+    """The API's definition at `commit`. Raises `DefinitionUnavailable` naming why not: the catalog's errors
+    for the API (a broken apiops.yaml), else that no apiops.yaml there names it."""
+    catalog = load_catalog(repo, commit)
+    definition = catalog.apis.get(api)
+    if definition is not None:
+        return definition
+    errors = catalog.errors_for(api)
+    raise DefinitionUnavailable("; ".join(str(e) for e in errors) if errors
+                                else f"no apiops.yaml with 'name: {api}' at {commit[:12]}")  # fmt: skip
+
+
 def _check_paths_exist(
     repo: GitRepo, commit: str, definitions: list[ApiDefinition], errors: list[CatalogError]
 ) -> list[ApiDefinition]:

@@ -11,19 +11,19 @@ import os
 import dagster as dg
 
 from apiops_pipelines.assets.partitions import api_partitions
-from apiops_pipelines.assets.run_commit import COMMIT_TAG
+from apiops_pipelines.assets.run_commit import API_TAG, COMMIT_TAG
 from apiops_pipelines.delivery.deployments import DeploymentRecordError
 from apiops_pipelines.estate.git import GitError
 from apiops_pipelines.estate.repo_source import redact
 from apiops_pipelines.jobs.nightly_check import nightly_evaluation
 from apiops_pipelines.nightly import NightlyRequest, run_nightly
 from apiops_pipelines.resources.artifacts import ArtifactStoreResource
+from apiops_pipelines.resources.notifier import run_url
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
-from apiops_pipelines.settings import allowed_targets, dagster_url
+from apiops_pipelines.settings import allowed_targets
 
-NIGHTLY_JOB = "nightly"
-API_TAG = "apiops/api"
+NIGHTLY_JOB = "nightly"  # its failed check is a "nightly check failed" notice (sensors/run_facts.py)
 
 
 class NightlyConfig(dg.Config):
@@ -68,14 +68,13 @@ def verify_production_release(
     )  # fmt: skip
     with watched.repo:  # ends the run's cat-file processes
         report = run_nightly(request, context.log.info)
-    run_url = f"{dagster_url()}/runs/{run_id}"
-    context.log_event(nightly_evaluation(context.instance, report, platform.platform().report_url, run_url))
+    context.log_event(nightly_evaluation(context.instance, report, platform.platform().report_url, run_url(run_id)))
     # A failed nightly leaves the run green; the notify_check_failures sensor reads this run's evaluation (job
     # `nightly`, tags apiops/api and apiops/commit) and posts "nightly check failed": nothing is sent from here.
     (context.log.info if report.passed else context.log.warning)(f"{api}: {report.headline()}")
 
 
-@dg.job(name=NIGHTLY_JOB, tags={"apiops/job": "nightly"},
+@dg.job(name=NIGHTLY_JOB, tags={"apiops/job": NIGHTLY_JOB},
         description="Re-verify one API's production release as of today (config: api); the outcome is the "
         "nightly_regression check on production_deployment. Deploys nothing, moves no baseline.")  # fmt: skip
 def nightly_job() -> None:

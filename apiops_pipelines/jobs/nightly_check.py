@@ -19,10 +19,10 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 
 from apiops_pipelines.assets.partitions import api_partitions
+from apiops_pipelines.assets.records import PRODUCTION_DEPLOYMENT, latest_record
 from apiops_pipelines.nightly import NightlyReport, gates_table
 
 NIGHTLY_REGRESSION = "nightly_regression"
-PRODUCTION_DEPLOYMENT = dg.AssetKey("production_deployment")
 NIGHTLY_CHECK_KEY = dg.AssetCheckKey(PRODUCTION_DEPLOYMENT, NIGHTLY_REGRESSION)
 
 with warnings.catch_warnings():
@@ -53,12 +53,10 @@ def nightly_evaluation(instance: dg.DagsterInstance, report: NightlyReport, link
                        run_url: str) -> dg.AssetCheckEvaluation:  # fmt: skip
     """The check result for `report`, tied to the API's latest production materialization (the release the
     nightly verified; a rollback is a materialization too)."""
-    found = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=PRODUCTION_DEPLOYMENT, asset_partitions=[report.api]), limit=1
-    ).records
-    target = (AssetCheckEvaluationTargetMaterializationData(storage_id=found[0].storage_id, run_id=found[0].run_id,
-                                                            timestamp=found[0].timestamp)
-              if found else None)  # fmt: skip
+    found = latest_record(instance, PRODUCTION_DEPLOYMENT, report.api)
+    target = (AssetCheckEvaluationTargetMaterializationData(storage_id=found.storage_id, run_id=found.run_id,
+                                                            timestamp=found.timestamp)
+              if found is not None else None)  # fmt: skip
     failed, folder = report.failed_gates, link(report.reports)
     return dg.AssetCheckEvaluation(
         asset_key=PRODUCTION_DEPLOYMENT, check_name=NIGHTLY_REGRESSION, passed=report.passed, partition=report.api,

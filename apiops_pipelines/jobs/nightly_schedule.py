@@ -12,8 +12,8 @@ import os
 import dagster as dg
 from dagster._utils.schedules import is_valid_cron_string  # dagster's own validation, not re-exported
 
-from apiops_pipelines.assets.run_commit import COMMIT_TAG
-from apiops_pipelines.jobs.nightly import API_TAG, nightly_job
+from apiops_pipelines.assets.run_commit import API_TAG, COMMIT_TAG
+from apiops_pipelines.jobs.nightly import NIGHTLY_JOB, nightly_job
 from apiops_pipelines.nightly import nightly_day, production_runs
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
@@ -60,7 +60,7 @@ def build_nightly_schedule(cron: str | None = None) -> dg.ScheduleDefinition:
             dg.RunRequest(
                 run_key=run.run_key, run_config={"ops": {"verify_production_release": {"config": {"api": run.api}}}},
                 tags={API_TAG: run.api, COMMIT_TAG: run.release.commit, "apiops/branch": repository.branch,
-                      "apiops/job": "nightly", NIGHTLY_TAG: run.run_key},
+                      "apiops/job": NIGHTLY_JOB, NIGHTLY_TAG: run.run_key},
             )  # fmt: skip
             for run in waiting
         ]

@@ -5,9 +5,11 @@ import os
 
 import dagster as dg
 
+from apiops_pipelines.assets.records import PRODUCTION_DEPLOYMENT
 from apiops_pipelines.delivery.rollback import RollbackError, choose_release, roll_back
-from apiops_pipelines.estate.catalog import load_catalog
-from apiops_pipelines.estate.git import GitError
+from apiops_pipelines.estate.api_config import ServiceConfig
+from apiops_pipelines.estate.catalog import ApiDefinition, DefinitionUnavailable, definition_at
+from apiops_pipelines.estate.git import GitError, GitRepo
 from apiops_pipelines.notify import production_rolled_back
 from apiops_pipelines.platform import PlatformError
 from apiops_pipelines.platform.runtime import ServiceStartError
@@ -17,6 +19,19 @@ from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 
 REQUESTED_BY_TAG = "apiops/requested_by"
+
+
+def production_service(repo: GitRepo, api: str, commit: str) -> tuple[ApiDefinition, ServiceConfig]:
+    """The API's apiops.yaml at the release's commit and its production service. Raises `RollbackError` with
+    the catalog's reason when that apiops.yaml is broken (file, line, key, fix), or when it starts no service."""
+    try:
+        definition = definition_at(repo, commit, api)
+    except DefinitionUnavailable as exc:
+        raise RollbackError(f"'{api}' at {commit[:12]}: {exc}") from None
+    service = definition.config.service_in("production")
+    if service is None:
+        raise RollbackError(f"'{api}' at {commit[:12]}: {definition.config_path} has no service to start")
+    return definition, service
 
 
 class RollbackConfig(dg.Config):
@@ -40,10 +55,7 @@ def roll_back_production(
 
         def start(release):
             with watched.repo:
-                definition = load_catalog(watched.repo, release.commit).apis.get(api)
-            service = definition.config.service_in("production") if definition else None
-            if service is None:
-                raise RollbackError(f"'{api}' at {release.commit[:12]} has no apiops.yaml with a service")
+                definition, service = production_service(watched.repo, api, release.commit)
             folder = definition.config_path.rpartition("/")[0]
             identity = {"spec_version": release.spec_version, "spec_sha256": release.spec_sha256}
             return production.start(api, watched.repo.path, release.commit, folder, service, os.environ, identity,
@@ -60,7 +72,7 @@ def roll_back_production(
         api, restored.commit, restored.reason, replaced=replaced.commit if replaced else "",
         spec_version=restored.spec_version, requested_by=by, run_url=run_url(context.run.run_id)))  # fmt: skip
     context.log_event(dg.AssetMaterialization(
-        asset_key="production_deployment", partition=api,
+        asset_key=PRODUCTION_DEPLOYMENT, partition=api,
         description=f"rollback to {restored.spec_version} @ {restored.commit[:12]}: {restored.reason}",
         metadata={"commit": restored.commit, "spec_sha256": restored.spec_sha256,
                   "spec_version": restored.spec_version, "kind": "rollback", "reason": restored.reason,

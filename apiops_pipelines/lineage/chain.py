@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
+from apiops_pipelines.assets.records import PRODUCTION_DEPLOYMENT, check_evaluations
+from apiops_pipelines.resources.notifier import run_url
 from apiops_pipelines.settings import dagster_url
 
 POINTER = "dagster/input_event_pointer/"
-PRODUCTION = dg.AssetKey("production_deployment")
 MAX_NODES = 64  # a chain is the lifecycle's ten stages; anything longer is not ours to walk
+MAX_RELEASES = 1000  # production changes of one API read when looking one up by commit, or listing them
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class StageRecord:
 
     @property
     def run_url(self) -> str:
-        return f"{dagster_url()}/runs/{self.run_id}"
+        return run_url(self.run_id)
 
     def event_url(self, api: str) -> str:
         return f"{dagster_url()}/assets/{self.asset}?partition={api}&time={int(self.timestamp * 1000)}"
@@ -63,10 +64,11 @@ def _plain(value: Any) -> Any:
     return inner if isinstance(inner, (str, int, float, bool, type(None), dict, list)) else str(inner)
 
 
-def production_releases(instance: dg.DagsterInstance, api: str, limit: int = 1000) -> list[StageRecord]:
+def production_releases(instance: dg.DagsterInstance, api: str, limit: int = MAX_RELEASES) -> list[StageRecord]:
     """Every `production_deployment` materialization of the API (releases and rollbacks), newest first."""
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=PRODUCTION, asset_partitions=[api]),
-                                              limit=limit).records  # fmt: skip
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=PRODUCTION_DEPLOYMENT, asset_partitions=[api]), limit=limit
+    ).records  # fmt: skip
     return [stage_record(r) for r in records]
 
 
@@ -100,8 +102,7 @@ def walk(instance: dg.DagsterInstance, start: StageRecord, api: str) -> list[Sta
 def _checks_of_runs(instance: dg.DagsterInstance, run_ids: set[str]) -> dict[tuple[str, str], list[CheckOutcome]]:
     found: dict[tuple[str, str], list[CheckOutcome]] = {}
     for run_id in run_ids:
-        for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
-            data = entry.dagster_event.event_specific_data
+        for data in check_evaluations(instance, run_id):
             outcome = CheckOutcome(data.check_name, data.passed, data.severity.value, data.description or "")
             found.setdefault((run_id, data.asset_key.to_user_string()), []).append(outcome)
     return found
@@ -109,7 +110,7 @@ def _checks_of_runs(instance: dg.DagsterInstance, run_ids: set[str]) -> dict[tup
 
 def release_of(instance: dg.DagsterInstance, api: str, commit: str | None) -> StageRecord | None:
     """The newest production release of the API, or the newest one of `commit` (a prefix of 7+ characters)."""
-    for release in production_releases(instance, api):
+    for release in production_releases(instance, api, limit=1 if commit is None else MAX_RELEASES):
         if commit is None or str(release.metadata.get("commit", "")).startswith(commit):
             return release
     return None

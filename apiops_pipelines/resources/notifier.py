@@ -4,6 +4,9 @@ fail a release, a rollback or a sensor tick, so `notify` logs what went wrong an
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -17,6 +20,15 @@ from apiops_pipelines.settings import dagster_url
 def run_url(run_id: str) -> str:
     """The run's page in the Dagster UI (`APIOPS_DAGSTER_URL`), the link every run notice carries."""
     return f"{dagster_url()}/runs/{run_id}"
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What `NotifierResource.notify_all` did with its events, each in one of three, in their order."""
+
+    sent: tuple[Event, ...] = ()
+    dropped: tuple[Event, ...] = ()  # not delivered: the one whose delivery failed and every one after it
+    unsent: tuple[Event, ...] = ()  # not tried: the time budget was spent first
 
 
 class NotifierResource(dg.ConfigurableResource):
@@ -56,6 +68,23 @@ class NotifierResource(dg.ConfigurableResource):
             else:
                 log.warning(f"notification {event.kind} to {delivery.describe()}")
         return bool(deliveries) and all(delivery.ok for delivery in deliveries)
+
+    def notify_all(self, events: Sequence[Event], budget_s: float) -> Notified:
+        """Post `events` in order, for a sensor tick that Dagster cuts off at 60 s. After the first event not
+        delivered (it had its retries: the webhooks are down or refuse) the rest are dropped rather than each
+        costing the delivery deadline; no delivery starts once `budget_s` has passed (one started before may
+        still take its deadline). Never raises."""
+        if not self.enabled():
+            return Notified(dropped=tuple(events))
+        started, sent, dropped, unsent = time.monotonic(), [], [], []
+        for event in events:
+            if dropped:
+                dropped.append(event)
+            elif time.monotonic() - started >= budget_s:
+                unsent.append(event)
+            else:
+                (sent if self.notify(event) else dropped).append(event)
+        return Notified(tuple(sent), tuple(dropped), tuple(unsent))
 
     def _estate_variables(self, commit: str) -> set[str]:
         """The estate's `${VAR}` names at the branch head and at the event's commit. Unreadable (no repository

@@ -5,19 +5,25 @@ sensors never see it. This sensor reads the check evaluations of each run that s
 The cursor is the storage id of the last run-success event handled: each successful run is looked at once,
 in order, however the ticks fall. A first tick starts at the newest one, so turning the sensor on does not
 replay the instance's history; with notifications off, the cursor follows along without reading anything.
+Once a delivery fails (after its retries) the tick's remaining notices are logged rather than each costing the
+delivery deadline: a webhook that is down neither holds the cursor back nor runs the tick out of time. A run
+none of whose notices was tried before the tick's time ran out waits for the next tick.
 """
 
 import time
 
 import dagster as dg
 
+from apiops_pipelines.assets.records import check_evaluations
+from apiops_pipelines.assets.run_commit import COMMIT_TAG
+from apiops_pipelines.jobs.nightly import NIGHTLY_JOB
 from apiops_pipelines.notify import Event, check_failed, nightly_check_failed
 from apiops_pipelines.resources.notifier import NotifierResource, run_url
-from apiops_pipelines.sensors.run_facts import COMMIT_TAG, NIGHTLY_JOB, check_evaluations, run_api
+from apiops_pipelines.sensors.run_facts import run_api
 
 MAX_RUNS_PER_TICK = 25
 MAX_NOTICES_PER_RUN = 10  # a run with more failed checks gets the first ones and a count in the log
-TICK_BUDGET_S = 30.0  # no new run after this: a tick is cut off at 60 s, and one notice may take its deadline
+TICK_BUDGET_S = 30.0  # no new notice after this: a tick is cut off at 60 s, and one notice may take its deadline
 
 
 def _latest_success(instance: dg.DagsterInstance) -> int:
@@ -58,29 +64,32 @@ def notify_check_failures(context: dg.SensorEvaluationContext, notifier: Notifie
         context.update_cursor(str(_latest_success(instance)))
         return dg.SkipReason("notifications off (APIOPS_NOTIFY_URL)" if not notifier.enabled()
                              else "watching runs that succeed from now on")  # fmt: skip
-    after, started, sent, runs, dropped = int(context.cursor), time.monotonic(), 0, 0, []
+    after, started = int(context.cursor), time.monotonic()
     records = instance.fetch_run_status_changes(
         dg.RunStatusChangeRecordsFilter(dg.DagsterEventType.RUN_SUCCESS, after_storage_id=after),
         limit=MAX_RUNS_PER_TICK, ascending=True,
     ).records  # fmt: skip
+    events: list[Event] = []
+    spans: list[tuple[int, int, int]] = []  # per run: its storage id, and where its notices start and end
     for record in records:
-        if time.monotonic() - started > TICK_BUDGET_S:
-            break  # the rest next tick: the cursor stops at the last run handled
         run = instance.get_run_by_id(record.run_id)
         notices = check_notices(instance, run) if run is not None else []
         if len(notices) > MAX_NOTICES_PER_RUN:
             context.log.warning(f"run {record.run_id}: {len(notices)} failed checks, notifying the first "
                                 f"{MAX_NOTICES_PER_RUN}")  # fmt: skip
-        for event in notices[:MAX_NOTICES_PER_RUN]:
-            # Once the webhooks failed this tick (each notice already had its retries), the rest are logged
-            # here rather than each costing the delivery deadline: a webhook that is down neither holds the
-            # cursor back nor runs the tick out of time.
-            if dropped or not notifier.notify(event):
-                dropped.append(event.title)
-            else:
-                sent += 1
-        after, runs = record.storage_id, runs + 1
+        spans.append((record.storage_id, len(events), len(events) + min(len(notices), MAX_NOTICES_PER_RUN)))
+        events.extend(notices[:MAX_NOTICES_PER_RUN])
+    outcome = notifier.notify_all(events, TICK_BUDGET_S - (time.monotonic() - started))
+    tried, runs, handled = len(outcome.sent) + len(outcome.dropped), 0, 0
+    for storage_id, start, end in spans:
+        if start >= tried and end > tried:
+            break  # no notice of this run tried yet: it and the rest next tick
+        # A run begun is done, even if the time ran out within it: sending its first notices again every
+        # tick would repeat them and never get past it.
+        after, runs, handled = storage_id, runs + 1, end
     context.update_cursor(str(after))
-    if dropped:
-        context.log.warning(f"not delivered ({len(dropped)}): " + "; ".join(dropped[:20]))
-    return dg.SkipReason(f"{runs} successful run(s) read, {sent} failed check(s) notified, {len(dropped)} not")
+    lost = [e.title for e in outcome.dropped] + [e.title for e in outcome.unsent[: max(0, handled - tried)]]
+    if lost:
+        context.log.warning(f"not delivered ({len(lost)}): " + "; ".join(lost[:20]))
+    return dg.SkipReason(f"{runs} successful run(s) read, {len(outcome.sent)} failed check(s) notified, "
+                         f"{len(lost)} not")  # fmt: skip

@@ -12,6 +12,7 @@ import dagster as dg
 from apiops_pipelines.assets.production_monitoring import (Judged, access_log, check_evaluation, judge_windows,
                                                            matcher_for, monitor_interval, observation,
                                                            production_releases)  # fmt: skip
+from apiops_pipelines.assets.records import PRODUCTION_DEPLOYMENT
 from apiops_pipelines.monitor.breaches import breach_event, breaches_begun
 from apiops_pipelines.monitor.tick import monitor_tick
 from apiops_pipelines.notify import Event
@@ -20,6 +21,10 @@ from apiops_pipelines.resources.notifier import notifier_for
 from apiops_pipelines.resources.platform import PlatformResource
 from apiops_pipelines.resources.repository import RepositoryResource
 from apiops_pipelines.settings import dagster_url
+
+# Breach notices stop starting after this, so a tick with many APIs in breach and a slow webhook still ends
+# (and saves its cursor and breaching set) well within Dagster's 60 s: one started may take its deadline more.
+NOTIFY_BUDGET_S = 15.0
 
 
 @dg.sensor(
@@ -50,7 +55,7 @@ def production_monitor(
     events: list = [observation(j.window, j.release, j.verdict) for j in judged]
     if judged:
         events.append(check_evaluation(judged, breaching))
-    link = f"{dagster_url()}/assets/production_deployment?view=checks"
+    link = f"{dagster_url()}/assets/{PRODUCTION_DEPLOYMENT.to_user_string()}?view=checks"
     notify_slo_breaches(context, [breach_event(j.window, j.verdict, j.release.commit, link)
                                   for j in judged if j.window.api in begun], repository)  # fmt: skip
     return dg.SensorResult(asset_events=events, cursor=replace(tick.cursor, breaching=breaching).as_text(),
@@ -60,11 +65,19 @@ def production_monitor(
 def notify_slo_breaches(context: dg.SensorEvaluationContext, events: list[Event],
                         repository: RepositoryResource) -> None:  # fmt: skip
     """One `slo_breach` event per API that entered a breach in this window (an API staying in breach does not
-    repeat it; see monitor/breaches.py), logged and posted to APIOPS_NOTIFY_URL (never raises)."""
-    notifier = notifier_for(repository)
+    repeat it; see monitor/breaches.py), logged and posted to APIOPS_NOTIFY_URL (never raises). A notice not
+    posted (the webhooks failed, or the tick's time for them ran out) is logged, not tried again: the breach
+    stays recorded in the cursor, so a later tick does not see it begin again."""
     for event in events:
         context.log.warning(f"{event.title}: {event.summary}")
-        notifier.notify(event)
+    notifier = notifier_for(repository)
+    if not events or not notifier.enabled():
+        return
+    outcome = notifier.notify_all(events, NOTIFY_BUDGET_S)
+    for why, missed in (("a webhook failed", outcome.dropped), ("out of time", outcome.unsent)):
+        if missed:
+            context.log.warning(f"{len(missed)} breach notice(s) not posted ({why}): "
+                                + ", ".join(event.api for event in missed))  # fmt: skip
 
 
 def _summary(judged: list[Judged], in_production: int) -> str:

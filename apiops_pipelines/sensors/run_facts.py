@@ -1,5 +1,5 @@
-"""What the notification sensors read about a finished run: its API and commit, the message of a failed step,
-and its check evaluations."""
+"""What the notification sensors read about a finished run: its API, the message of a failed step, and how to
+name a check evaluation (the evaluations themselves: assets/records.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-API_TAG, COMMIT_TAG = "apiops/api", "apiops/commit"
-NIGHTLY_JOB = "nightly"  # the nightly regression job: its failed checks are "nightly check failed" notices
-MAX_EVALUATIONS = 500  # a run of one API at one commit has a few dozen; more is not worth a sensor's time
+from apiops_pipelines.assets.run_commit import API_TAG
 
 
 def run_api(run: dg.DagsterRun) -> str:
@@ -43,17 +41,6 @@ def step_failure_message(event: dg.DagsterEvent, failed_checks: Sequence[str] = 
         # Dagster's own text only names the blocking check; its description says why it failed.
         return "failed check(s): " + "; ".join(failed_checks)
     return (getattr(error, "message", "") or event.message or "").strip()
-
-
-def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-                                           limit=MAX_EVALUATIONS).records  # fmt: skip
-    found = []
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is not None and isinstance(event.event_specific_data, dg.AssetCheckEvaluation):
-            found.append(event.event_specific_data)
-    return found
 
 
 def describe_check(evaluation: dg.AssetCheckEvaluation) -> str:

@@ -2,14 +2,14 @@
 
 import dagster as dg
 
+from apiops_pipelines.assets.records import check_evaluations
+from apiops_pipelines.assets.run_commit import COMMIT_TAG
+from apiops_pipelines.jobs.nightly import NIGHTLY_JOB
 from apiops_pipelines.notify import Event, nightly_check_failed, run_failed
 from apiops_pipelines.resources.notifier import NotifierResource, run_url
-from apiops_pipelines.sensors.run_facts import (
-    COMMIT_TAG, NIGHTLY_JOB, check_evaluations, describe_check, run_api, step_failure_message,
-)
+from apiops_pipelines.sensors.run_facts import describe_check, run_api, step_failure_message
 
-# By name rather than by definition, so the nightly job is covered the day it joins the code location and
-# this module needs no import of the jobs. Runs of other jobs (ad hoc materializations) stay quiet.
+# By name rather than by definition: runs of other jobs (ad hoc materializations) stay quiet.
 NOTIFIED_JOBS = frozenset({"release", "verify", "rollback", NIGHTLY_JOB})
 
 
