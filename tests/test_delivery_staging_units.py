@@ -4,12 +4,12 @@ documented."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from service_support import serving
 
 from apiops_pipelines.delivery.smoke import smoke_pass
 from apiops_pipelines.delivery.staging import StagingRegistry, start_staging
@@ -69,14 +69,8 @@ class _Items(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def items_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Items)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Items) as url:
+        yield url
 
 
 def test_a_smoke_pass_accepts_a_status_documented_by_its_lowercase_class(items_url: str):

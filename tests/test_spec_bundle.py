@@ -6,12 +6,12 @@ import hashlib
 import http.server
 import json
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from gitrepo import TempRepo
+from service_support import serving
 
 from apiops_pipelines.specs.documents import DocumentError, Limits
 from apiops_pipelines.estate.git import GitRepo
@@ -444,15 +444,8 @@ def schema_server() -> Iterator[str]:
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Handler) as url:
+        yield url
 
 
 def test_remote_ref_is_bundled_when_allowed(bundler, schema_server):
