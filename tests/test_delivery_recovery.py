@@ -15,12 +15,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from delivery_support import Client, Shop
+from notify_support import WebhookServer
 from platform_support import needs_haproxy, process_tree, short_folder, take_down  # noqa: F401
 
 from apiops_pipelines.definitions import defs
 from apiops_pipelines.delivery.release_ledger import PRODUCTION
 from apiops_pipelines.platform import Platform
 from apiops_pipelines.processes import pid_alive
+from apiops_pipelines.resources.notifier import NotifierResource
 from apiops_pipelines.sensors.canary_watchdog import canary_watchdog
 
 pytestmark = [pytest.mark.slow, needs_haproxy]
@@ -92,18 +94,22 @@ def test_a_run_killed_mid_canary_is_rolled_back_by_the_watchdog_within_one_tick(
     assert pid_alive(deployment.traffic_pid)
     run = shop.instance.get_run_by_id(deployment.canary.run_id)
     assert run is not None and not run.is_finished  # nobody told Dagster: the run still reads STARTED
-    context = dg.build_sensor_context(instance=shop.instance, resources={"platform": shop.resources["platform"]})
-    skip = canary_watchdog(context)
-    assert "rolled back 1" in skip.skip_message
-    after = shop.registry.load("shop")
-    assert after.canary is None and after.stable == stable
-    assert not pid_alive(deployment.traffic_pid)
-    state = shop.platform.store.load()
-    assert [s.name for s in state.backend_of("shop").servers] == [stable.server]
-    assert state.backend_of("shop").servers[0].weight == 100
-    assert deployment.canary.program not in state.programs
-    assert {shop.version() for _ in range(10)} == {"1.0.0"}
-    assert canary_watchdog(context).skip_message.endswith("rolled back 0")  # nothing orphaned, nothing twice
+    with WebhookServer() as webhook:
+        resources = {"platform": shop.resources["platform"], "notifier": NotifierResource(urls=webhook.url)}
+        with dg.build_sensor_context(instance=shop.instance, resources=resources) as context:
+            skip = canary_watchdog(context)
+            assert "rolled back 1" in skip.skip_message
+            after = shop.registry.load("shop")
+            assert after.canary is None and after.stable == stable
+            assert not pid_alive(deployment.traffic_pid)
+            state = shop.platform.store.load()
+            assert [s.name for s in state.backend_of("shop").servers] == [stable.server]
+            assert state.backend_of("shop").servers[0].weight == 100
+            assert deployment.canary.program not in state.programs
+            assert {shop.version() for _ in range(10)} == {"1.0.0"}
+            assert canary_watchdog(context).skip_message.endswith("rolled back 0")  # nothing orphaned, nothing twice
+    (notice,) = [r.json() for r in webhook.received]  # the sensor's own notifier resource posted it, once
+    assert (notice["event"], notice["commit"]) == ("canary_rolled_back", commit) and "canary_watchdog" in notice["text"]
     assert shop.ledger.latest("shop", PRODUCTION).commit == first
 
 

@@ -5,7 +5,7 @@ import dagster as dg
 
 from apiops_pipelines.notify import canary_rolled_back
 from apiops_pipelines.platform import PlatformError
-from apiops_pipelines.resources.notifier import notifier_for, run_url
+from apiops_pipelines.resources.notifier import NotifierResource, run_url
 from apiops_pipelines.resources.platform import PlatformResource
 
 
@@ -15,7 +15,8 @@ from apiops_pipelines.resources.platform import PlatformResource
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Rolls back a canary whose release run has ended without promoting or rolling it back.",
 )
-def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SkipReason:
+def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResource,
+                    notifier: NotifierResource) -> dg.SkipReason:
     registry = platform.deployments()
     judged, rolled_back = 0, []
     for deployment in registry.canaries(context.log.warning):  # a damaged record is named and skipped
@@ -35,7 +36,7 @@ def canary_watchdog(context: dg.SensorEvaluationContext, platform: PlatformResou
         if run is not None and not run.is_finished:
             status = f"{status}, its process gone"
         ended = "after the canary passed, without promoting it" if deployment.judged_by is None else "without a verdict"
-        notifier_for(None).notify(canary_rolled_back(
+        notifier.notify(canary_rolled_back(
             deployment.api, canary.commit, f"its release run {canary.run_id[:8]} ended {ended} ({status}); "
             "the canary was rolled back by canary_watchdog", run_url=run_url(canary.run_id)))  # fmt: skip
         rolled_back.append(f"{deployment.api} ({canary.server}, run {canary.run_id[:8]} {status})")
